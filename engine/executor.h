@@ -1,0 +1,80 @@
+// The executor: scores rows of a dataset with a model, batch by batch, on all threads.
+//
+// Design (DESIGN.md "Data flow for one batch", decision 7): each thread takes a sub-batch through the
+// whole network (index check → bottom MLP → fused embedding bag → interaction → top MLP → sigmoid)
+// using its own scratch, allocated once; the steady-state loop allocates nothing and takes no locks.
+// A row's prediction does not depend on which sub-batch it fell into (the kernels guarantee per-row
+// results independent of M), so the output bytes are the same for any --threads / --batch.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/aligned_buffer.h"
+#include "engine/model.h"
+#include "engine/status.h"
+#include "formats/criteo/criteo_dataset.h"
+#include "kernels/dispatch.h"
+
+namespace dlrm {
+
+enum class precision : uint8_t { fp32, bf16, int8 };
+const char* precision_name(precision p);
+
+struct executor_options {
+    precision prec = precision::fp32;
+    int64_t batch = 0;   // rows in flight across all threads; 0 = default (512 per thread)
+    int threads = 0;     // 0 = all the OpenMP threads available
+};
+
+// Time spent per stage, summed over threads (seconds of thread time).
+struct stage_times {
+    double read = 0, bottom = 0, embbag = 0, interaction = 0, top = 0;
+};
+
+class executor {
+public:
+    // bag_sizes: ids per sample of each table in the data to be scored (criteo_dataset::bag_size);
+    // empty = the model's own multi-hot sizes.
+    static result<std::unique_ptr<executor>> create(const model& m, const kernels::kernel_table& k,
+                                                    const executor_options& o,
+                                                    const std::vector<int32_t>& bag_sizes = {});
+    ~executor();
+
+    // preds[i] = P(click) of row r0 + i, for r0 ≤ row < r1. progress(rows_done) is called from one
+    // thread now and then. The first error (lowest row) is returned; rows after it are not scored.
+    status run(const criteo_dataset& ds, int64_t r0, int64_t r1, float* preds,
+               const std::function<void(int64_t)>& progress = {}, stage_times* times = nullptr);
+
+    int threads() const { return threads_; }
+    int64_t batch() const { return sub_batch_ * threads_; }
+    int64_t sub_batch() const { return sub_batch_; }
+    precision prec() const { return prec_; }
+
+private:
+    struct packed_linear {
+        std::string name;
+        int64_t in = 0, out = 0;
+        aligned_buffer<uint8_t> w;
+        const float* bias = nullptr;
+    };
+    struct scratch;
+
+    executor() = default;
+    void pack(const linear_view& v, packed_linear& p) const;
+    void linear(const packed_linear& l, int64_t m, const float* src, int64_t lda, float* dst, int64_t ldd,
+                kernels::epilogue epi) const;
+    status run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, float* out, scratch& s, stage_times& t) const;
+
+    const model* model_ = nullptr;
+    const kernels::kernel_table* k_ = nullptr;
+    precision prec_ = precision::fp32;
+    int threads_ = 1;
+    int64_t sub_batch_ = 512;
+    std::vector<int32_t> bag_sizes_;
+    std::vector<packed_linear> bottom_, top_, dcn_v_, dcn_w_;
+    std::vector<std::unique_ptr<scratch>> scratch_;
+};
+
+}  // namespace dlrm

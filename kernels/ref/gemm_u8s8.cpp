@@ -1,0 +1,47 @@
+// gemm_u8s8s32__ref: u8 activations × s8 weights with an s32 accumulator, zero point removed by the
+// precomputed compensation, then the fp32 epilogue (scale, bias, ReLU) and optional requantization.
+#include <cmath>
+#include <cstring>
+
+#include "kernels/ref/ref_kernels.h"
+
+namespace dlrm::kernels {
+namespace {
+
+size_t packed_bytes(int64_t N, int64_t K) { return size_t(N) * size_t(K); }
+
+void pack(const int8_t* w, int64_t N, int64_t K, void* packed) {
+    std::memcpy(packed, w, packed_bytes(N, K));
+}
+
+// clamp(nearbyint(v / scale) + zp, 0, 255); the clamp is done in float so a huge v cannot overflow
+// an integer, and a NaN lands on 0 instead of being undefined behaviour.
+uint8_t requantize(float v, float scale, int32_t zp) {
+    float q = std::nearbyint(v / scale) + float(zp);
+    if (!(q >= 0.0f)) q = 0.0f;
+    if (q > 255.0f) q = 255.0f;
+    return uint8_t(q);
+}
+
+void run(const gemm_u8s8_args& a) {
+    const int8_t* w = static_cast<const int8_t*>(a.packed_w);
+    for (int64_t m = 0; m < a.M; ++m) {
+        const uint8_t* x = a.src + m * a.lda;
+        for (int64_t n = 0; n < a.N; ++n) {
+            const int8_t* wn = w + n * a.K;
+            int32_t acc = 0;
+            for (int64_t k = 0; k < a.K; ++k) acc += int32_t(x[k]) * int32_t(wn[k]);
+            acc -= a.comp[n];
+            float v = a.src_scale * a.w_scale[n] * float(acc) + (a.bias ? a.bias[n] : 0.0f);
+            if (a.epi == epilogue::relu) v = v > 0.0f ? v : 0.0f;
+            if (a.dst_f32) a.dst_f32[m * a.ldd + n] = v;
+            else a.dst_u8[m * a.ldd + n] = requantize(v, a.dst_scale, a.dst_zp);
+        }
+    }
+}
+
+}  // namespace
+
+const gemm_u8s8_kernel gemm_u8s8s32__ref = {"gemm_u8s8s32__ref", packed_bytes, pack, run};
+
+}  // namespace dlrm::kernels
