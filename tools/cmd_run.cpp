@@ -73,8 +73,11 @@ void run(const run_args& a) {
         return;
     }
     if (ds->num_dense() != m->config().dense_features) {
-        fail(a.data + ": " + std::to_string(ds->num_dense()) + " dense features: the model " + a.model + " takes " +
-             std::to_string(m->config().dense_features));
+        const std::string dense_file = ds->layout() == dataset_layout::facebook_bin
+                                           ? a.data
+                                           : a.data + "/day_" + std::to_string(a.day) + "_dense.npy";
+        fail(dense_file + ": " + std::to_string(ds->num_dense()) + " dense features: the model " + a.model +
+             " takes " + std::to_string(m->config().dense_features));
         return;
     }
     auto range = parse_row_range(a.rows.empty() ? ":" : a.rows, ds->rows());
@@ -98,7 +101,7 @@ void run(const run_args& a) {
     stage_times times;
     status st = (*ex)->run(*ds, r0, r1, preds.data(), [&](int64_t d) { progress(d); }, &times);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!st.ok()) { fail(status(st).prefix(a.data)); return; }
+    if (!st.ok()) { fail(st); return; }
     if (out) {
         status ws = out->write(preds.data(), preds.size() * 4);
         if (ws.ok()) ws = out->commit();
