@@ -65,3 +65,21 @@ def tensor_entry(path, name):
         if e["name"] == name:
             return e
     raise KeyError(name)
+
+
+def read_dlrm_tensor(path, name, meta=None):
+    """One tensor as a numpy array (f32, f16, i8, u8, i32, i64; bf16 widened to float32; u4rw/i8rw rows
+    as uint8 (rows, row_bytes)). Checks the recorded checksum."""
+    meta = meta or read_dlrm_metadata(path)
+    e = next(t for t in meta["tensors"] if t["name"] == name)
+    with open(path, "rb") as f:
+        f.seek(e["offset"])
+        data = f.read(e["bytes"])
+    assert xxhash.xxh64(data).hexdigest() == e["xxh64"], f"{path}: tensor {name}: checksum mismatch"
+    dt = e["dtype"]
+    if dt == "bf16":
+        return (np.frombuffer(data, np.uint16).astype(np.uint32) << 16).view(np.float32).reshape(e["shape"])
+    if dt in ("u4rw", "i8rw"):
+        return np.frombuffer(data, np.uint8).reshape(e["shape"][0], -1)
+    np_dt = {v: k for k, v in DTYPES.items()}[dt]
+    return np.frombuffer(data, np_dt).reshape(e["shape"])

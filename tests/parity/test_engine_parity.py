@@ -19,6 +19,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dlrm_file import write_dlrm  # noqa: E402  (the spec's independent Python writer)
+from torch_dlrm import TorchDLRM, tensors_of  # noqa: E402  (the network, written from FACTS.md)
 
 DLRM = os.environ.get("DLRM_BIN", "build/tools/dlrm")
 ROWS = 10_000
@@ -30,76 +31,6 @@ def check(name, ok, why=""):
     global failures
     print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why), flush=True)
     failures += 0 if ok else 1
-
-
-class TorchDLRM(nn.Module):
-    """Written from FACTS.md §1 and Facebook's dlrm_s_pytorch.py semantics, not from dlrm's code."""
-
-    def __init__(self, cfg):
-        super().__init__()
-        self.cfg = cfg
-        d = cfg["dim"]
-
-        def mlp(widths_in, widths, last_relu):
-            layers, n = [], widths_in
-            for i, w in enumerate(widths):
-                layers.append(nn.Linear(n, w))
-                if last_relu or i + 1 < len(widths):
-                    layers.append(nn.ReLU())
-                n = w
-            return nn.Sequential(*layers)
-
-        self.bot = mlp(cfg["dense_features"], cfg["bottom"], True)
-        self.embs = nn.ModuleList(nn.EmbeddingBag(t["rows"], d, mode="sum") for t in cfg["tables"])
-        f = len(cfg["tables"]) + 1
-        if cfg["interaction"] == "dot":
-            diag = cfg.get("dot_diag", False)
-            top_in = d + f * (f - 1) // 2 + (f if diag else 0)
-            off = 1 if diag else 0
-            self.li = torch.tensor([i for i in range(f) for j in range(i + off)])
-            self.lj = torch.tensor([j for i in range(f) for j in range(i + off)])
-        else:
-            top_in = f * d
-        if cfg["interaction"] == "dcn":
-            w = f * d
-            r = cfg["dcn_rank"]
-            self.V = nn.ModuleList(nn.Linear(w, r, bias=False) for _ in range(cfg["dcn_layers"]))
-            self.W = nn.ModuleList(nn.Linear(r, w, bias=True) for _ in range(cfg["dcn_layers"]))
-        self.top = mlp(top_in, cfg["top"], False)
-
-    def forward(self, dense, ids):
-        x = self.bot(dense)
-        pooled = [emb(i) for emb, i in zip(self.embs, ids)]  # 2-D input: one bag per row
-        inter = self.cfg["interaction"]
-        if inter == "dot":
-            t = torch.cat([x] + pooled, dim=1).view(x.shape[0], -1, x.shape[1])
-            z = torch.bmm(t, t.transpose(1, 2))
-            r = torch.cat([x, z[:, self.li, self.lj]], dim=1)
-        elif inter == "cat":
-            r = torch.cat([x] + pooled, dim=1)
-        else:
-            x0 = torch.cat([x] + pooled, dim=1)
-            r = x0
-            for v, w in zip(self.V, self.W):
-                r = x0 * w(v(r)) + r
-        return torch.sigmoid(self.top(r)).squeeze(1)
-
-
-def tensors_of(net, cfg):
-    """Our tensor names (engine/model.h) for the torch modules, in file order."""
-    out = []
-    lin = [m for m in net.bot if isinstance(m, nn.Linear)]
-    for i, m in enumerate(lin):
-        out += [(f"bottom.{i}.weight", m.weight), (f"bottom.{i}.bias", m.bias)]
-    if cfg["interaction"] == "dcn":
-        for l, (v, w) in enumerate(zip(net.V, net.W)):
-            out += [(f"dcn.{l}.V", v.weight), (f"dcn.{l}.W", w.weight), (f"dcn.{l}.bias", w.bias)]
-    lin = [m for m in net.top if isinstance(m, nn.Linear)]
-    for i, m in enumerate(lin):
-        out += [(f"top.{i}.weight", m.weight), (f"top.{i}.bias", m.bias)]
-    for t, e in enumerate(net.embs):
-        out.append((f"emb.{t}", e.weight))
-    return [(n, p.detach().numpy().astype(np.float32)) for n, p in out]
 
 
 def make_case(name, inter, one_hot, diag=False, table_type="f32", seed=0):
