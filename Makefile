@@ -2,18 +2,21 @@
 #   make        build          make test   deps + build + every test
 #   make demo   deps + build + synth/run/auc on generated data
 #   make bench  microbenchmarks     make deps   install missing Debian packages
+#   make fuzz   every fuzz target for FUZZ_SECONDS (default 60)   make test-sanitize  ASan+UBSan unit suite
 BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
 JOBS    ?= 2
 DEMO    ?= demo-data
+FUZZ_SECONDS ?= 60
 
-.PHONY: all build deps test demo bench clean
+.PHONY: all build deps test demo bench clean fuzz test-sanitize
 
 all: build
 
 # Debian packages the build, tests and benchmarks need; installs only what is missing.
 DEB_PACKAGES = meson ninja-build g++ pkg-config libxsimd-dev doctest-dev libbenchmark-dev \
-  libcli11-dev nlohmann-json3-dev python3-numpy python3-sklearn python3-torch python3-xxhash
+  libcli11-dev libdnnl-dev nlohmann-json3-dev zlib1g-dev python3-numpy python3-sklearn python3-torch python3-xxhash \
+  g++-aarch64-linux-gnu qemu-user clang libclang-rt-14-dev
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
@@ -38,6 +41,14 @@ demo: deps build
 
 bench: deps build
 	BUILD=$(BUILD) bash bench/run_all.sh
+
+# libFuzzer targets (tests/fuzz/README.md): built with clang into build-fuzz, each run FUZZ_SECONDS.
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(JOBS) bash tests/fuzz/run.sh
+
+# The unit suite under ASan + UBSan, in its own build dir build-asan.
+test-sanitize: deps
+	JOBS=$(JOBS) bash tests/suites/sanitize.sh
 
 clean:
 	rm -rf $(BUILD)

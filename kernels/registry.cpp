@@ -6,10 +6,14 @@
 // family and level, list the most demanding variant first (e.g. an avx512vnni GEMM before a plain
 // avx512 one) and its fallback after it.
 #include "kernels/dispatch.h"
+#include "kernels/generic/generic_kernels.h"
 #include "kernels/ref/ref_kernels.h"
 #if defined(__x86_64__)
 #include "kernels/x86/avx512/avx512_gemm.h"
 #include "kernels/x86/avx512/avx512_misc.h"
+#endif
+#if defined(__aarch64__)
+#include "kernels/arm/neon/neon_kernels.h"
 #endif
 
 namespace dlrm::kernels {
@@ -47,7 +51,15 @@ const std::vector<variant>& registry() {
         line(family::dcn_cross, isa::ref, any_cpu, dcn_cross_f32__ref),
         line(family::sigmoid, isa::ref, any_cpu, sigmoid_f32__ref),
         line(family::convert, isa::ref, any_cpu, convert__ref),
+        // generic (kernels/generic/): xsimd for the baseline ISA (SSE2 / NEON), runs everywhere.
+        line(family::gemm_f32, isa::generic, any_cpu, gemm_f32__generic_6x8),
+        line(family::interact_dot, isa::generic, any_cpu, interact_dot_f32__generic),
+        line(family::dcn_cross, isa::generic, any_cpu, dcn_cross_f32__generic),
 #if defined(__x86_64__)
+        // avx2 (kernels/generic/ built with -mavx2 -mfma -mf16c): needs avx2 fma f16c only.
+        line(family::gemm_f32, isa::avx2, cpu_avx2, gemm_f32__avx2_6x16),
+        line(family::interact_dot, isa::avx2, cpu_avx2, interact_dot_f32__avx2),
+        line(family::dcn_cross, isa::avx2, cpu_avx2, dcn_cross_f32__avx2),
         // avx512 (kernels/x86/avx512/): hand-written intrinsics.
         line(family::gemm_f32, isa::avx512, cpu_avx512, gemm_f32__avx512_14x32),
         line(family::gemm_bf16, isa::avx512, cpu_avx512bf16, gemm_bf16__avx512bf16_14x32),
@@ -58,6 +70,18 @@ const std::vector<variant>& registry() {
         line(family::dcn_cross, isa::avx512, cpu_avx512, dcn_cross_f32__avx512),
         line(family::sigmoid, isa::avx512, cpu_avx512, sigmoid_f32__avx512),
         line(family::convert, isa::avx512, cpu_avx512, convert__avx512),
+#endif
+#if defined(__aarch64__)
+        // neon (kernels/arm/neon/): hand-written intrinsics; the dotprod GEMM first, its plain-NEON
+        // fallback after it.
+        line(family::gemm_f32, isa::neon, cpu_neon, gemm_f32__neon_6x16),
+        line(family::gemm_u8s8, isa::neon, cpu_neon_dotprod, gemm_u8s8s32__neondot_4x16),
+        line(family::gemm_u8s8, isa::neon, cpu_neon, gemm_u8s8s32__neon_4x16),
+        line(family::embbag, isa::neon, cpu_neon, embbag_sum__neon),
+        line(family::interact_dot, isa::neon, cpu_neon, interact_dot_f32__neon),
+        line(family::dcn_cross, isa::neon, cpu_neon, dcn_cross_f32__neon),
+        line(family::sigmoid, isa::neon, cpu_neon, sigmoid_f32__neon),
+        line(family::convert, isa::neon, cpu_neon, convert__neon),
 #endif
     };
     return all;

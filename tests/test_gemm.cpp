@@ -164,7 +164,7 @@ void check_f32_family(const K& k, const K& ref, const f32_case& c, bool small_in
                     const float g = got[size_t(m * c.ldd + n)], w = want[size_t(m * c.ldd + n)];
                     // Two summation orders of K terms each differ by at most 2·K·u·Σ|x·w| (+ bias rounding).
                     double abs_sum = 0;
-                    dot_double(&c.src[size_t(m * c.lda)], &c.w[size_t(n * c.K)], c.K, &abs_sum);
+                    dot_double(c.src.data() + m * c.lda, c.w.data() + n * c.K, c.K, &abs_sum);
                     const double tol =
                         small_int ? 0.0 : 2.0 * double(c.K + 2) * f_eps * (abs_sum + std::fabs(c.bias[size_t(n)]));
                     if (!(std::fabs(double(g) - double(w)) <= tol)) {
@@ -202,7 +202,7 @@ TEST_CASE("gemm_f32 ref matches an independent double computation") {
             for (int64_t m = 0; m < M; ++m) {
                 for (int64_t n = 0; n < N; ++n) {
                     double abs_sum = 0;
-                    double want = dot_double(&c.src[size_t(m * c.lda)], &c.w[size_t(n * K)], K, &abs_sum) +
+                    double want = dot_double(c.src.data() + m * c.lda, c.w.data() + n * K, K, &abs_sum) +
                                   c.bias[size_t(n)];
                     want = want > 0 ? want : 0;
                     // Recursive summation: |error| ≤ (K+1)·u·(Σ|x·w| + |bias|) (Higham, γ_{K+1}).

@@ -9,7 +9,7 @@ namespace {
 size_t packed_bytes(int64_t N, int64_t K) { return size_t(N) * size_t(K) * sizeof(float); }
 
 void pack(const float* w, int64_t N, int64_t K, void* packed) {
-    std::memcpy(packed, w, packed_bytes(N, K));
+    if (const size_t n = packed_bytes(N, K)) std::memcpy(packed, w, n);  // K = 0: w may be null
 }
 
 void run(const gemm_f32_args& a) {

@@ -11,7 +11,7 @@ namespace {
 size_t packed_bytes(int64_t N, int64_t K) { return size_t(N) * size_t(K); }
 
 void pack(const int8_t* w, int64_t N, int64_t K, void* packed) {
-    std::memcpy(packed, w, packed_bytes(N, K));
+    if (const size_t n = packed_bytes(N, K)) std::memcpy(packed, w, n);  // K = 0: w may be null
 }
 
 // clamp(nearbyint(v / scale) + zp, 0, 255); the clamp is done in float so a huge v cannot overflow

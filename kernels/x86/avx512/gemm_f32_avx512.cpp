@@ -172,7 +172,7 @@ size_t packed_bytes(int64_t N, int64_t K) {
 void pack(const float* w, int64_t N, int64_t K, void* packed) {
     float* p = static_cast<float*>(packed);
     if (N <= dot_max_n) {
-        std::memcpy(p, w, packed_bytes(N, K));
+        if (const size_t n = packed_bytes(N, K)) std::memcpy(p, w, n);  // K = 0: w may be null
         return;
     }
     for (int64_t n0 = 0; n0 < N; n0 += panel_cols)
