@@ -8,4 +8,6 @@ void add_run(CLI::App& app);
 void add_auc(CLI::App& app);
 void add_info(CLI::App& app);
 void add_verify(CLI::App& app);
+void add_import(CLI::App& app);
+void add_convert(CLI::App& app);
 }  // namespace dlrm::cli

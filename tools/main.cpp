@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
     dlrm::cli::add_auc(app);
     dlrm::cli::add_info(app);
     dlrm::cli::add_verify(app);
+    dlrm::cli::add_import(app);
+    dlrm::cli::add_convert(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
