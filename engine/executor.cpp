@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <mutex>
 
 namespace dlrm {
@@ -14,6 +15,7 @@ const char* precision_name(precision p) {
         case precision::fp32: return "fp32";
         case precision::bf16: return "bf16";
         case precision::int8: return "int8";
+        case precision::simulate: return "simulate";
     }
     return "?";
 }
@@ -23,35 +25,108 @@ struct executor::scratch {
     aligned_buffer<float> dense;                  // m × dense_features
     std::vector<aligned_buffer<int32_t>> ids;     // per table: m × bag_size
     std::vector<int32_t*> id_ptrs;
+    std::vector<aligned_buffer<int32_t>> offsets; // per table: m + 1 (--on-bad-index skip packs bags)
+    std::vector<int32_t*> off_ptrs;
     std::vector<kernels::embbag_table_args> bag_args;
     aligned_buffer<float> act_a, act_b;           // MLP ping-pong, m × widest layer
     aligned_buffer<float> inter_in;               // m × F·D: [x_0, pooled_0, ...]
     aligned_buffer<float> top_in;                 // m × interaction_out_width (dot) / x_l (dcn)
     aligned_buffer<float> dcn_low, dcn_y;         // m × rank, m × width
+    aligned_buffer<uint8_t> qin;                  // int8 layers: the u8 input, m × widest input
+    aligned_buffer<float> fq;                     // simulate: the fake-quantized input, m × widest input
+    int tid = 0;
 };
 
 executor::~executor() = default;
 
-void executor::pack(const linear_view& v, packed_linear& p) const {
+namespace {
+
+// fp32 weights of a layer stored as bf16 / fp16 / int8 (w_scale · q): what simulate and fp16 run.
+std::vector<float> widen_weights(const kernels::kernel_table& k, const linear_view& v) {
+    const size_t n = size_t(v.out * v.in);
+    std::vector<float> w(n);
+    switch (v.type) {
+        case qtype::fp32: std::copy(v.weight, v.weight + n, w.begin()); break;
+        case qtype::bf16: k.convert.bf16_to_f32(int64_t(n), static_cast<const uint16_t*>(v.weight_raw), w.data()); break;
+        case qtype::fp16: k.convert.f16_to_f32(int64_t(n), static_cast<const uint16_t*>(v.weight_raw), w.data()); break;
+        case qtype::int8: {
+            const int8_t* q = static_cast<const int8_t*>(v.weight_raw);
+            for (int64_t o = 0; o < v.out; ++o)
+                for (int64_t i = 0; i < v.in; ++i) w[size_t(o * v.in + i)] = v.w_scale[o] * float(q[o * v.in + i]);
+            break;
+        }
+        case qtype::uint4: break;  // not a Linear dtype (plan_from_json refuses it)
+    }
+    return w;
+}
+
+}  // namespace
+
+status executor::pack(const linear_view& v, bool relu, packed_linear& p) {
     p.name = v.name;
     p.in = v.in;
     p.out = v.out;
     p.bias = v.bias;
-    if (prec_ == precision::bf16) {
-        p.w.resize(k_->gemm_bf16.packed_bytes(v.out, v.in));
-        k_->gemm_bf16.pack(v.weight, v.out, v.in, p.w.data());
-    } else {
+    p.index = layers_.size();
+    layers_.push_back({v.name, v.in, v.out, relu});
+    // Packing is a layout change of the stored weights, never a re-quantization.
+    auto pack_f32 = [&](const float* w) {
+        p.kind = gemm_kind::f32;
         p.w.resize(k_->gemm_f32.packed_bytes(v.out, v.in));
-        k_->gemm_f32.pack(v.weight, v.out, v.in, p.w.data());
+        k_->gemm_f32.pack(w, v.out, v.in, p.w.data());
+    };
+    auto pack_bf16 = [&](const float* w) {
+        p.kind = gemm_kind::bf16;
+        p.w.resize(k_->gemm_bf16.packed_bytes(v.out, v.in));
+        k_->gemm_bf16.pack(w, v.out, v.in, p.w.data());
+    };
+    if (prec_ == precision::fp32 || prec_ == precision::bf16) {
+        if (v.type != qtype::fp32)
+            return status::error(model_->path() + ": --" + precision_name(prec_) + ": layer " + v.name + " is stored as " +
+                                 qtype_name(v.type) + " by the model's quantization plan: run it with --int8 (or --simulate), "
+                                 "or run the fp32 model it was calibrated from");
+        if (prec_ == precision::bf16) pack_bf16(v.weight); else pack_f32(v.weight);
+        return {};
     }
+    if (prec_ == precision::simulate) {
+        const std::vector<float> w = widen_weights(*k_, v);
+        pack_f32(w.data());
+        p.fake_quant = v.type == qtype::int8;
+        p.round_bf16 = v.type == qtype::bf16;
+        p.act = v.act;
+        return {};
+    }
+    // precision::int8: each layer as its plan says.
+    switch (v.type) {
+        case qtype::fp32: pack_f32(v.weight); return {};
+        case qtype::fp16: { const auto w = widen_weights(*k_, v); pack_f32(w.data()); return {}; }
+        case qtype::bf16: { const auto w = widen_weights(*k_, v); pack_bf16(w.data()); return {}; }
+        case qtype::int8: {
+            p.kind = gemm_kind::u8s8;
+            const int8_t* q = static_cast<const int8_t*>(v.weight_raw);
+            p.w.resize(k_->gemm_u8s8.packed_bytes(v.out, v.in));
+            k_->gemm_u8s8.pack(q, v.out, v.in, p.w.data());
+            p.act = v.act;
+            p.w_scale = v.w_scale;
+            p.comp.resize(size_t(v.out));
+            for (int64_t o = 0; o < v.out; ++o) {
+                int64_t s = 0;
+                for (int64_t i = 0; i < v.in; ++i) s += q[o * v.in + i];
+                p.comp[size_t(o)] = int32_t(s * v.act.zero_point);  // |s| ≤ 127·K, ·255 fits for K < 66,000
+            }
+            return {};
+        }
+        case qtype::uint4: break;
+    }
+    return status::error(model_->path() + ": layer " + v.name + ": dtype " + qtype_name(v.type) + ": not a Linear dtype");
 }
 
 result<std::unique_ptr<executor>> executor::create(const model& m, const kernels::kernel_table& k,
                                                    const executor_options& o,
                                                    const std::vector<int32_t>& bag_sizes) {
-    if (o.prec == precision::int8)
-        return status::error(m.file().path() + ": --int8: the model has no calibrated int8 plan: run `dlrm calibrate " +
-                             m.file().path() + " DATA_DIR -o OUT.dlrm` and run OUT.dlrm with --int8");
+    if ((o.prec == precision::int8 || o.prec == precision::simulate) && !m.plan())
+        return status::error(m.path() + ": --" + precision_name(o.prec) + ": the model has no calibrated int8 plan: run `dlrm calibrate " +
+                             m.path() + " DATA_DIR -o OUT.dlrm` and run OUT.dlrm with --" + precision_name(o.prec));
     if (o.threads < 0) return status::error("--threads " + std::to_string(o.threads) + ": must be ≥ 0 (0 = all cores)");
     if (o.batch < 0) return status::error("--batch " + std::to_string(o.batch) + ": must be ≥ 0 (0 = default)");
     std::unique_ptr<executor> e(new executor());
@@ -64,7 +139,7 @@ result<std::unique_ptr<executor>> executor::create(const model& m, const kernels
         for (const auto& t : c.tables) e->bag_sizes_.push_back(t.bag_size);
     } else if (bag_sizes.size() != c.tables.size()) {
         return status::error("data: " + std::to_string(bag_sizes.size()) + " sparse features: the model " +
-                             m.file().path() + " has " + std::to_string(c.tables.size()) + " tables");
+                             m.path() + " has " + std::to_string(c.tables.size()) + " tables");
     } else {
         e->bag_sizes_ = bag_sizes;
     }
@@ -74,12 +149,16 @@ result<std::unique_ptr<executor>> executor::create(const model& m, const kernels
                                  ": the Criteo layouts dlrm reads have fixed bags of ≥ 1 id");
     e->sub_batch_ = o.batch > 0 ? std::max<int64_t>(1, (o.batch + e->threads_ - 1) / e->threads_) : 512;
 
-    for (const auto& v : m.bottom()) e->pack(v, e->bottom_.emplace_back());
-    for (const auto& v : m.top()) e->pack(v, e->top_.emplace_back());
+    // Execution order, as linear_names(): bottom, dcn (V, W per layer), top.
+    for (const auto& v : m.bottom()) DLRM_TRY(e->pack(v, true, e->bottom_.emplace_back()));
     for (const auto& d : m.dcn()) {
-        e->pack(d.v, e->dcn_v_.emplace_back());
-        e->pack(d.w, e->dcn_w_.emplace_back());
+        DLRM_TRY(e->pack(d.v, false, e->dcn_v_.emplace_back()));
+        DLRM_TRY(e->pack(d.w, false, e->dcn_w_.emplace_back()));
     }
+    for (size_t i = 0; i < m.top().size(); ++i)
+        DLRM_TRY(e->pack(m.top()[i], i + 1 < m.top().size(), e->top_.emplace_back()));
+    int64_t widest_in = 0;
+    for (const auto& l : e->layers_) widest_in = std::max(widest_in, l.in);
 
     const int64_t mb = e->sub_batch_;
     int64_t widest = c.dense_features;
@@ -90,6 +169,8 @@ result<std::unique_ptr<executor>> executor::create(const model& m, const kernels
         s->dense.resize(size_t(mb * c.dense_features));
         for (int32_t bag : e->bag_sizes_) s->ids.emplace_back(size_t(mb * bag));
         for (auto& b : s->ids) s->id_ptrs.push_back(b.data());
+        for (size_t t = 0; t < e->bag_sizes_.size(); ++t) s->offsets.emplace_back(size_t(mb + 1));
+        for (auto& b : s->offsets) s->off_ptrs.push_back(b.data());
         for (size_t t = 0; t < c.tables.size(); ++t) {
             kernels::embbag_table_args a{};
             a.rows = m.tables()[t].data;
@@ -108,18 +189,55 @@ result<std::unique_ptr<executor>> executor::create(const model& m, const kernels
             s->dcn_low.resize(size_t(mb * c.dcn_rank));
             s->dcn_y.resize(size_t(mb * c.interaction_in_width()));
         }
+        if (o.prec == precision::int8 || o.prec == precision::simulate) s->qin.resize(size_t(mb * widest_in));
+        if (o.prec == precision::simulate) s->fq.resize(size_t(mb * widest_in));
+        s->tid = i;
         e->scratch_.push_back(std::move(s));
     }
     return e;
 }
 
 void executor::linear(const packed_linear& l, int64_t m, const float* src, int64_t lda, float* dst, int64_t ldd,
-                      kernels::epilogue epi) const {
-    kernels::gemm_f32_args a{m, l.out, l.in, src, lda, l.w.data(), l.bias, dst, ldd, epi};
-    if (prec_ == precision::bf16)
-        k_->gemm_bf16.run(a);
-    else
-        k_->gemm_f32.run(a);
+                      kernels::epilogue epi, scratch& s) const {
+    const float* in = src;
+    int64_t ld_in = lda;
+    if (l.kind == gemm_kind::u8s8) {
+        // The f32 input quantized with the layer's calibrated qparams, then s32-accumulated s8·u8.
+        uint8_t* q = s.qin.data();
+        for (int64_t r = 0; r < m; ++r)
+            k_->convert.quantize_u8(l.in, src + r * lda, l.act.scale, l.act.zero_point, q + r * l.in);
+        kernels::gemm_u8s8_args a{m, l.out, l.in, q, l.in, l.act.scale, l.act.zero_point, l.w.data(), l.w_scale,
+                                  l.comp.data(), l.bias, dst, nullptr, 0.0f, 0, ldd, epi};
+        k_->gemm_u8s8.run(a);
+    } else {
+        if (l.fake_quant || l.round_bf16) {
+            float* f = s.fq.data();
+            for (int64_t r = 0; r < m; ++r) {
+                const float* x = src + r * lda;
+                float* y = f + r * l.in;
+                if (l.fake_quant) {
+                    // The same quantize_u8 kernel as --int8, so both see the same codes.
+                    uint8_t* q = s.qin.data() + r * l.in;
+                    k_->convert.quantize_u8(l.in, x, l.act.scale, l.act.zero_point, q);
+                    for (int64_t i = 0; i < l.in; ++i) y[i] = l.act.scale * float(int32_t(q[i]) - l.act.zero_point);
+                } else {
+                    for (int64_t i = 0; i < l.in; ++i) {
+                        uint16_t b;
+                        k_->convert.f32_to_bf16(1, x + i, &b);
+                        k_->convert.bf16_to_f32(1, &b, y + i);
+                    }
+                }
+            }
+            in = f;
+            ld_in = l.in;
+        }
+        kernels::gemm_f32_args a{m, l.out, l.in, in, ld_in, l.w.data(), l.bias, dst, ldd, epi};
+        if (l.kind == gemm_kind::bf16)
+            k_->gemm_bf16.run(a);
+        else
+            k_->gemm_f32.run(a);
+    }
+    if (hook_) hook_(s.tid, l.index, m, src, lda, dst, ldd);
 }
 
 status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, float* out, scratch& s,
@@ -135,7 +253,10 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
     };
 
     // Dense features and validated ids (the dataset reader is the index check).
-    DLRM_TRY(ds.read_batch(row, m, s.dense.data(), nullptr, s.id_ptrs.data()));
+    // With --on-bad-index skip the reader drops bad ids and writes bag boundaries: bags vary in size.
+    DLRM_TRY(ds.read_batch(row, m, s.dense.data(), nullptr, s.id_ptrs.data(), s.off_ptrs.data()));
+    const bool packed = ds.on_bad_index() == index_policy::skip;
+    for (size_t tb = 0; tb < s.bag_args.size(); ++tb) s.bag_args[tb].offsets = packed ? s.off_ptrs[tb] : nullptr;
     lap(t.read);
 
     // Bottom MLP: ReLU after every layer; the last one writes x_0 into the interaction input.
@@ -145,7 +266,7 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
         const bool last = i + 1 == bottom_.size();
         float* dst = last ? s.inter_in.data() : (i % 2 ? s.act_b.data() : s.act_a.data());
         const int64_t ldd = last ? in_w : bottom_[i].out;
-        linear(bottom_[i], m, src, lda, dst, ldd, kernels::epilogue::relu);
+        linear(bottom_[i], m, src, lda, dst, ldd, kernels::epilogue::relu, s);
         src = dst;
         lda = ldd;
     }
@@ -176,8 +297,8 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
             float* xl = s.top_in.data();
             std::copy(s.inter_in.data(), s.inter_in.data() + m * in_w, xl);
             for (size_t l = 0; l < dcn_v_.size(); ++l) {
-                linear(dcn_v_[l], m, xl, in_w, s.dcn_low.data(), c.dcn_rank, kernels::epilogue::none);
-                linear(dcn_w_[l], m, s.dcn_low.data(), c.dcn_rank, s.dcn_y.data(), in_w, kernels::epilogue::none);
+                linear(dcn_v_[l], m, xl, in_w, s.dcn_low.data(), c.dcn_rank, kernels::epilogue::none, s);
+                linear(dcn_w_[l], m, s.dcn_low.data(), c.dcn_rank, s.dcn_y.data(), in_w, kernels::epilogue::none, s);
                 k_->dcn_cross.run(m * in_w, s.inter_in.data(), s.dcn_y.data(), xl, xl);
             }
             top_src = xl;
@@ -193,7 +314,7 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
     for (size_t i = 0; i < top_.size(); ++i) {
         const bool last = i + 1 == top_.size();
         float* dst = last ? out : (i % 2 ? s.act_b.data() : s.act_a.data());
-        linear(top_[i], m, src, lda, dst, top_[i].out, last ? kernels::epilogue::none : kernels::epilogue::relu);
+        linear(top_[i], m, src, lda, dst, top_[i].out, last ? kernels::epilogue::none : kernels::epilogue::relu, s);
         src = dst;
         lda = top_[i].out;
     }

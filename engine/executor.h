@@ -19,7 +19,12 @@
 
 namespace dlrm {
 
-enum class precision : uint8_t { fp32, bf16, int8 };
+// fp32: every Linear in fp32 (a model with a quantization plan is refused: its weights are not fp32).
+// bf16: every Linear in bf16 (fp32 models). int8: the model's stored plan, layer by layer.
+// simulate: the stored plan emulated in fp32: weights dequantized (w_scale·q) at load, inputs of int8
+//   layers fake-quantized (quantize → dequantize with the stored qparams), bf16 layers with inputs
+//   rounded to bf16; tables as stored. Separates quantization error from kernel error.
+enum class precision : uint8_t { fp32, bf16, int8, simulate };
 const char* precision_name(precision p);
 
 struct executor_options {
@@ -27,6 +32,18 @@ struct executor_options {
     int64_t batch = 0;   // rows in flight across all threads; 0 = default (512 per thread)
     int threads = 0;     // 0 = all the OpenMP threads available
 };
+
+// A Linear layer as the executor runs it, in execution order (engine/quant/plan.h linear_names).
+struct layer_desc {
+    std::string name;
+    int64_t in = 0, out = 0;
+    bool relu = false;
+};
+
+// Called after every Linear with its fp32 input and output (calibration observers, SQNR). tid is the
+// OpenMP thread (0 ≤ tid < threads()); calls from one thread never overlap. Must not throw.
+using linear_hook = std::function<void(int tid, size_t layer, int64_t m, const float* src, int64_t lda,
+                                       const float* dst, int64_t ldd)>;
 
 // Time spent per stage, summed over threads (seconds of thread time).
 struct stage_times {
@@ -47,24 +64,37 @@ public:
     status run(const criteo_dataset& ds, int64_t r0, int64_t r1, float* preds,
                const std::function<void(int64_t)>& progress = {}, stage_times* times = nullptr);
 
+    // Observation hook for calibration (empty = none); set before run().
+    void set_hook(linear_hook h) { hook_ = std::move(h); }
+    const std::vector<layer_desc>& layers() const { return layers_; }
+
     int threads() const { return threads_; }
     int64_t batch() const { return sub_batch_ * threads_; }
     int64_t sub_batch() const { return sub_batch_; }
     precision prec() const { return prec_; }
 
 private:
+    enum class gemm_kind : uint8_t { f32, bf16, u8s8 };
     struct packed_linear {
         std::string name;
+        size_t index = 0;  // into layers_
         int64_t in = 0, out = 0;
+        gemm_kind kind = gemm_kind::f32;
         aligned_buffer<uint8_t> w;
         const float* bias = nullptr;
+        // u8s8 and simulate: the input's quantization
+        act_qparams act;
+        bool fake_quant = false;  // simulate int8: quantize → dequantize the input
+        bool round_bf16 = false;  // simulate bf16: round the input to bf16
+        const float* w_scale = nullptr;
+        aligned_buffer<int32_t> comp;  // src_zp · Σ_k w[n][k]
     };
     struct scratch;
 
     executor() = default;
-    void pack(const linear_view& v, packed_linear& p) const;
+    status pack(const linear_view& v, bool relu, packed_linear& p);
     void linear(const packed_linear& l, int64_t m, const float* src, int64_t lda, float* dst, int64_t ldd,
-                kernels::epilogue epi) const;
+                kernels::epilogue epi, scratch& s) const;
     status run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, float* out, scratch& s, stage_times& t) const;
 
     const model* model_ = nullptr;
@@ -75,6 +105,8 @@ private:
     std::vector<int32_t> bag_sizes_;
     std::vector<packed_linear> bottom_, top_, dcn_v_, dcn_w_;
     std::vector<std::unique_ptr<scratch>> scratch_;
+    std::vector<layer_desc> layers_;
+    linear_hook hook_;
 };
 
 }  // namespace dlrm

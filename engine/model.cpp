@@ -119,29 +119,45 @@ result<model_config> config_from_json(const nlohmann::json& j) {
     return c;
 }
 
-std::vector<tensor_spec> tensor_specs(const model_config& c) {
+dtype linear_weight_dtype(qtype t) {
+    switch (t) {
+        case qtype::bf16: return dtype::bf16;
+        case qtype::fp16: return dtype::f16;
+        case qtype::int8: return dtype::i8;
+        default: return dtype::f32;
+    }
+}
+
+std::vector<tensor_spec> tensor_specs(const model_config& c) { return tensor_specs(c, quant_plan{}); }
+
+std::vector<tensor_spec> tensor_specs(const model_config& c, const quant_plan& p) {
     std::vector<tensor_spec> s;
+    auto linear = [&](const std::string& n, const std::string& wname, int64_t out, int64_t in, const std::string& bias) {
+        auto it = p.layers.find(n);
+        const qtype t = it == p.layers.end() ? qtype::fp32 : it->second;
+        s.push_back({wname, linear_weight_dtype(t), {out, in}});
+        if (t == qtype::int8) s.push_back({wname + "_scale", dtype::f32, {out}});
+        if (!bias.empty()) s.push_back({bias, dtype::f32, {out}});
+    };
     int64_t in = c.dense_features;
     for (size_t i = 0; i < c.bottom.size(); ++i) {
         const std::string n = "bottom." + std::to_string(i);
-        s.push_back({n + ".weight", dtype::f32, {c.bottom[i], in}});
-        s.push_back({n + ".bias", dtype::f32, {c.bottom[i]}});
+        linear(n, n + ".weight", c.bottom[i], in, n + ".bias");
         in = c.bottom[i];
     }
     if (c.inter == interaction::dcn) {
         const int64_t width = c.interaction_in_width();
         for (int64_t l = 0; l < c.dcn_layers; ++l) {
             const std::string n = "dcn." + std::to_string(l);
-            s.push_back({n + ".V", dtype::f32, {c.dcn_rank, width}});
-            s.push_back({n + ".W", dtype::f32, {width, c.dcn_rank}});
-            s.push_back({n + ".bias", dtype::f32, {width}});
+            // The DCN tensors are named V / W themselves; an int8 one gains "<name>_scale".
+            linear(n + ".V", n + ".V", c.dcn_rank, width, "");
+            linear(n + ".W", n + ".W", width, c.dcn_rank, n + ".bias");
         }
     }
     in = c.interaction_out_width();
     for (size_t i = 0; i < c.top.size(); ++i) {
         const std::string n = "top." + std::to_string(i);
-        s.push_back({n + ".weight", dtype::f32, {c.top[i], in}});
-        s.push_back({n + ".bias", dtype::f32, {c.top[i]}});
+        linear(n, n + ".weight", c.top[i], in, n + ".bias");
         in = c.top[i];
     }
     for (size_t t = 0; t < c.tables.size(); ++t)
@@ -160,40 +176,88 @@ result<model> model::open(const std::string& path, verify_on_open verify) {
     if (!f.ok()) return f.error();
     model m;
     m.file_ = f.take();
-    const auto& meta = m.file_.model();
+    m.label_ = path;
+    DLRM_TRY(m.init(m.file_.model()));
+    return m;
+}
+
+result<model> model::from_memory(const std::string& label, const nlohmann::json& metadata,
+                                 std::vector<memory_tensor> tensors) {
+    model m;
+    m.label_ = label;
+    m.in_memory_ = true;
+    m.memory_ = std::move(tensors);
+    DLRM_TRY(m.init(metadata));
+    return m;
+}
+
+status model::init(const nlohmann::json& meta) {
+    const std::string& path = label_;
+    metadata_ = meta;
     auto arch = meta.is_object() ? meta.find("architecture") : meta.end();
     if (!meta.is_object() || arch == meta.end())
         return status::error(path + ": metadata has no 'architecture': not a dlrm model file (made by dlrm synth/import?)");
     auto cfg = config_from_json(*arch);
     if (!cfg.ok()) return status(cfg.error()).prefix(path);
-    m.config_ = cfg.take();
-    DLRM_TRY(m.bind().prefix(path));
-    return m;
+    config_ = cfg.take();
+    auto q = meta.find("quantization");
+    if (q != meta.end()) {
+        auto p = plan_from_json(config_, *q, path);
+        if (!p.ok()) return p.error();
+        plan_ = p.take();
+    }
+    DLRM_TRY(bind().prefix(path));
+    return {};
+}
+
+result<model::found> model::lookup(const std::string& name) const {
+    if (!in_memory_) {
+        const tensor_info* t = file_.find(name);
+        if (!t) return status::error("tensor " + name + ": missing");
+        return found{t->type, &t->shape, file_.data(*t)};
+    }
+    for (const auto& t : memory_) {
+        if (t.name != name) continue;
+        auto bytes = tensor_bytes(t.type, t.shape);
+        if (!bytes.ok()) return status(bytes.error()).prefix("tensor " + name);
+        if (!t.data || (t.owned && t.owned->size() != *bytes))
+            return status::error("tensor " + name + ": in-memory buffer does not hold " + std::to_string(*bytes) + " bytes");
+        return found{t.type, &t.shape, t.data};
+    }
+    return status::error("tensor " + name + ": missing");
 }
 
 status model::bind() {
     const model_config& c = config_;
     auto get = [&](const tensor_spec& spec, const uint8_t*& out) -> status {
-        const tensor_info* t = file_.find(spec.name);
-        if (!t) return status::error("tensor " + spec.name + ": missing: the architecture needs it with shape " + shape_text(spec.shape));
+        auto t = lookup(spec.name);
+        if (!t.ok()) return status::error("tensor " + spec.name + ": missing: the architecture needs it with shape " + shape_text(spec.shape));
         if (t->type != spec.type)
             return status::error("tensor " + spec.name + ": dtype " + dtype_name(t->type) + ": expected " + dtype_name(spec.type));
-        if (t->shape != spec.shape)
-            return status::error("tensor " + spec.name + ": shape " + shape_text(t->shape) + ": expected " + shape_text(spec.shape));
-        out = file_.data(*t);
+        if (*t->shape != spec.shape)
+            return status::error("tensor " + spec.name + ": shape " + shape_text(*t->shape) + ": expected " + shape_text(spec.shape));
+        out = t->data;
         return {};
     };
-    std::vector<tensor_spec> specs = tensor_specs(c);
+    std::vector<tensor_spec> specs = tensor_specs(c, plan_);
     size_t k = 0;
     auto linear = [&](const std::string& name, bool has_bias) -> result<linear_view> {
         linear_view v;
         v.name = name;
+        auto pt = plan_.layers.find(name);
+        v.type = pt == plan_.layers.end() ? qtype::fp32 : pt->second;
         const uint8_t* p = nullptr;
         const tensor_spec& ws = specs[k++];
         DLRM_TRY(get(ws, p));
-        v.weight = reinterpret_cast<const float*>(p);
+        v.weight_raw = p;
+        if (v.type == qtype::fp32) v.weight = reinterpret_cast<const float*>(p);
         v.out = ws.shape[0];
         v.in = ws.shape[1];
+        if (v.type == qtype::int8) {
+            DLRM_TRY(get(specs[k++], p));
+            v.w_scale = reinterpret_cast<const float*>(p);
+            v.act = plan_.acts.at(name);  // plan_from_json checked it is there
+        }
         if (has_bias) {
             DLRM_TRY(get(specs[k++], p));
             v.bias = reinterpret_cast<const float*>(p);

@@ -255,6 +255,18 @@ status check_disk_space(const std::string& dir, uint64_t need) {
 
 }  // namespace
 
+status write_synthetic_inputs(const std::string& dir, const model_config& c, int day, int64_t samples, uint64_t seed) {
+    synth_options o;
+    o.samples = samples;
+    o.seed = seed;
+    o.day = day;
+    model_config fixed = c;
+    for (auto& t : fixed.tables) t.bag_size = std::max<int32_t>(t.bag_size, 1);  // variable bags: one id
+    DLRM_TRY(write_dense(day_file(dir, day, "dense.npy"), fixed, o));
+    DLRM_TRY(write_sparse(day_file(dir, day, "sparse_multi_hot.npz"), fixed, o));
+    return write_labels(day_file(dir, day, "labels.npy"), nullptr, o);
+}
+
 result<model_config> synth_config(const synth_options& o) {
     model_config c;
     if (o.shape == "small")
@@ -301,6 +313,15 @@ status synthesize(const synth_options& o, const kernels::kernel_table& k,
         std::string dir;
         ~cleanup() { std::error_code e; fs::remove_all(dir, e); }
     } cleanup_stage{stage};
+    // A signal (Ctrl-C) must not leave the staging folder and its finished files behind either.
+    struct signal_cleanup {
+        std::vector<std::string> paths;
+        explicit signal_cleanup(std::vector<std::string> p) : paths(std::move(p)) {
+            for (const auto& q : paths) register_pending_path(q.c_str());
+        }
+        ~signal_cleanup() { for (const auto& q : paths) unregister_pending_path(q.c_str()); }
+    } signal_stage{{stage, stage + "/model.dlrm", day_file(stage, o.day, "dense.npy"),
+                    day_file(stage, o.day, "labels.npy"), day_file(stage, o.day, "sparse_multi_hot.npz")}};
 
     const std::string dense = day_file(stage, o.day, "dense.npy");
     const std::string labels = day_file(stage, o.day, "labels.npy");

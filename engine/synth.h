@@ -29,6 +29,10 @@ struct synth_options {
 // The architecture synth would write for these options (shape, cap, table type applied).
 result<model_config> synth_config(const synth_options& o);
 
+// Writes DIR/day_N_dense.npy, day_N_sparse_multi_hot.npz and an all-zero day_N_labels.npy for a
+// model of architecture c: the synthetic inputs alone (dlrm bench scores them; no teacher, no labels).
+status write_synthetic_inputs(const std::string& dir, const model_config& c, int day, int64_t samples, uint64_t seed);
+
 // Writes out_dir/model.dlrm, day_N_dense.npy, day_N_labels.npy, day_N_sparse_multi_hot.npz.
 // All four appear only when all succeeded (they are staged in a temporary folder, then renamed).
 status synthesize(const synth_options& o, const kernels::kernel_table& k,

@@ -40,7 +40,14 @@ void remove_pending_outputs_from_signal_handler() {
         const char* p = s.load();
         if (p) ::unlink(p);
     }
+    for (auto& s : g_pending) {  // folders last, once their files are gone (rmdir fails on a file)
+        const char* p = s.load();
+        if (p) ::rmdir(p);
+    }
 }
+
+void register_pending_path(const char* path) { register_pending(path); }
+void unregister_pending_path(const char* path) { unregister_pending(path); }
 
 mapped_file::mapped_file(mapped_file&& o) noexcept
     : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)), path_(std::move(o.path_)) {}

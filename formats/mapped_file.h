@@ -67,4 +67,10 @@ private:
 // (SIGINT/SIGTERM during a long run must not leave partial outputs).
 void remove_pending_outputs_from_signal_handler();
 
+// Other paths the signal handler removes too: finished files in a staging folder (no longer
+// atomic_outputs) and the folder itself (files are unlinked first, then folders removed if empty).
+// The string must outlive the registration; a path that does not exist is skipped.
+void register_pending_path(const char* path);
+void unregister_pending_path(const char* path);
+
 }  // namespace dlrm

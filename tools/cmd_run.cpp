@@ -1,4 +1,4 @@
-// dlrm run MODEL DATA_DIR [--day N] [--rows A:B] [--fp32|--bf16|--int8] [--batch N] [--threads N]
+// dlrm run MODEL DATA_DIR [--day N] [--rows A:B] [--fp32|--bf16|--int8|--simulate] [--batch N] [--threads N]
 //          [--out PRED.npy] [--json]
 #include <unistd.h>
 
@@ -22,8 +22,9 @@ namespace {
 
 struct run_args {
     std::string model, data, rows, out;
+    std::string on_bad_index = "error";  // index_policy: error | clamp | skip
     int day = 0;
-    bool fp32 = false, bf16 = false, int8 = false, json = false;
+    bool fp32 = false, bf16 = false, int8 = false, simulate = false, json = false;
     int64_t batch = 0;
     int threads = 0;
 };
@@ -56,16 +57,23 @@ private:
 };
 
 void run(const run_args& a) {
-    if (int(a.fp32) + int(a.bf16) + int(a.int8) > 1) { fail("--fp32, --bf16, --int8: choose one precision"); return; }
+    if (int(a.fp32) + int(a.bf16) + int(a.int8) + int(a.simulate) > 1) {
+        fail("--fp32, --bf16, --int8, --simulate: choose one precision");
+        return;
+    }
     executor_options eo;
-    eo.prec = a.bf16 ? precision::bf16 : a.int8 ? precision::int8 : precision::fp32;
+    eo.prec = a.bf16 ? precision::bf16 : a.int8 ? precision::int8 : a.simulate ? precision::simulate : precision::fp32;
     eo.batch = a.batch;
     eo.threads = a.threads;
     auto k = kernels::active();
     if (!k.ok()) { fail(k.error()); return; }
     auto m = model::open(a.model);
     if (!m.ok()) { fail(m.error()); return; }
-    auto ds = criteo_dataset::open(a.data, a.day, m->table_rows());
+    // A calibrated model runs its plan unless a precision was asked for (then the executor checks it).
+    if (!a.fp32 && !a.bf16 && !a.simulate && m->plan()) eo.prec = precision::int8;
+    auto policy = parse_index_policy(a.on_bad_index);
+    if (!policy.ok()) { fail(policy.error()); return; }
+    auto ds = criteo_dataset::open(a.data, a.day, m->table_rows(), *policy);
     if (!ds.ok()) { fail(ds.error()); return; }
     if (ds->num_tables() != int64_t(m->config().tables.size())) {
         fail(a.data + ": " + std::to_string(ds->num_tables()) + " sparse features: the model " + a.model + " has " +
@@ -117,6 +125,8 @@ void run(const run_args& a) {
                             {"stage_thread_seconds", {{"read", times.read}, {"bottom_mlp", times.bottom},
                                                       {"embedding_bag", times.embbag},
                                                       {"interaction", times.interaction}, {"top_mlp", times.top}}}};
+        const bad_index_counts bad = ds->bad_indices();
+        j["bad_index"] = {{"policy", index_policy_name(*policy)}, {"ids", bad.ids}, {"rows", bad.rows}};
         std::printf("%s\n", j.dump(2).c_str());
     } else {
         std::printf("scored %s rows [%lld, %lld) in %.3f s: %s rows/s (%s, %s kernels, %d threads, batch %lld)\n",
@@ -127,6 +137,12 @@ void run(const run_args& a) {
             std::printf("predictions: %s (float32, %lld rows)\n", a.out.c_str(), static_cast<long long>(r1 - r0));
         else
             std::printf("predictions not saved (pass --out PRED.npy to keep them)\n");
+        if (*policy != index_policy::error) {
+            const bad_index_counts bad = ds->bad_indices();
+            std::printf("bad ids (--on-bad-index %s): %s ids in %s rows %s\n", index_policy_name(*policy),
+                        with_commas(bad.ids).c_str(), with_commas(bad.rows).c_str(),
+                        *policy == index_policy::clamp ? "clamped to [0, rows - 1]" : "skipped (left out of their bags)");
+        }
     }
 }
 
@@ -141,11 +157,16 @@ void add_run(CLI::App& app) {
     cmd->add_option("--rows", a->rows, "row range A:B (either side may be empty)");
     cmd->add_flag("--fp32", a->fp32, "fp32 everywhere (default)");
     cmd->add_flag("--bf16", a->bf16, "bf16 Linear layers, fp32 accumulation");
-    cmd->add_flag("--int8", a->int8, "the calibrated int8 plan stored in the model (dlrm calibrate)");
+    cmd->add_flag("--int8", a->int8, "the calibrated int8 plan stored in the model (dlrm calibrate; the default for such models)");
+    cmd->add_flag("--simulate", a->simulate, "the stored plan emulated in fp32 (dequantized weights, fake-quantized inputs)");
     cmd->add_option("--batch", a->batch, "rows in flight across all threads (0 = 512 per thread)");
     cmd->add_option("--threads", a->threads, "threads (0 = all cores)");
     cmd->add_option("--out", a->out, "write predictions here (float32 .npy, one per row)");
     cmd->add_flag("--json", a->json, "machine-readable result on stdout");
+    cmd->add_option("--on-bad-index", a->on_bad_index,
+                    "an id outside its table: error (default), clamp (to 0 / rows - 1) or skip (left out of its bag); "
+                    "counted and reported")
+        ->capture_default_str();
     cmd->callback([a] { run(*a); });
 }
 

@@ -19,15 +19,21 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::signal(SIGHUP, on_signal);
+    // Past a file-size limit (ulimit -f) write() must fail with EFBIG, so the error path removes the
+    // temporary output; the default SIGXFSZ action would kill us and leave it behind.
+    std::signal(SIGXFSZ, SIG_IGN);
 
     CLI::App app{"dlrm: a standalone inference engine for DLRM click-through-rate models"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "dlrm 0.1.0");
     dlrm::cli::add_synth(app);
     dlrm::cli::add_run(app);
+    dlrm::cli::add_calibrate(app);
+    dlrm::cli::add_requantize(app);
     dlrm::cli::add_auc(app);
     dlrm::cli::add_info(app);
     dlrm::cli::add_verify(app);
+    dlrm::cli::add_bench(app);
     dlrm::cli::add_import(app);
     dlrm::cli::add_convert(app);
     try {

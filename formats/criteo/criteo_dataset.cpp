@@ -94,14 +94,36 @@ const char* dataset_layout_name(dataset_layout l) {
     return "unknown";
 }
 
+const char* index_policy_name(index_policy p) {
+    switch (p) {
+        case index_policy::error: return "error";
+        case index_policy::clamp: return "clamp";
+        case index_policy::skip: return "skip";
+    }
+    return "unknown";
+}
+
+result<index_policy> parse_index_policy(const std::string& v) {
+    if (v == "error") return index_policy::error;
+    if (v == "clamp") return index_policy::clamp;
+    if (v == "skip") return index_policy::skip;
+    return status::error("--on-bad-index '" + v + "': expected error, clamp or skip");
+}
+
+bad_index_counts criteo_dataset::bad_indices() const {
+    return {bad_->ids.load(std::memory_order_relaxed), bad_->rows.load(std::memory_order_relaxed)};
+}
+
 int64_t criteo_dataset::ids_per_row() const {
     int64_t n = 0;
     for (int32_t b : bags_) n += b;
     return n;
 }
 
-result<criteo_dataset> criteo_dataset::open(const std::string& path, int day, std::vector<int64_t> table_rows) {
+result<criteo_dataset> criteo_dataset::open(const std::string& path, int day, std::vector<int64_t> table_rows,
+                                            index_policy on_bad) {
     criteo_dataset d;
+    d.on_bad_ = on_bad;
     for (size_t t = 0; t < table_rows.size(); ++t)
         if (table_rows[t] < 1)
             return status::error("table " + s(int64_t(t)) + ": " + s(table_rows[t]) + " rows: a table needs at least one row");
@@ -360,8 +382,66 @@ status criteo_dataset::read_dense(int64_t r0, int64_t n, float* dense) const {
     return {};
 }
 
-status criteo_dataset::read_ids(int64_t r0, int64_t n, int32_t* const* ids) const {
+// True if id v of table t is one the index policy acts on (see index_policy).
+bool criteo_dataset::id_bad(int64_t t, int32_t v) const {
+    if (layout_ == dataset_layout::mlperf_multi_hot) {
+        const uint32_t lim = tables_[size_t(t)].limit;
+        return lim != 0 && uint32_t(v) >= lim;  // negatives wrap above lim
+    }
+    return v < 0;
+}
+
+// clamp / skip on a batch that holds bad ids (the rare path): counts them row-major, so a row with
+// bad ids in several tables counts once, then clamps in place or packs the surviving ids of each
+// table to the front and writes the bag boundaries.
+void criteo_dataset::repair_ids(int64_t n, int32_t* const* ids, int32_t* const* offsets) const {
     const int64_t tables = num_tables();
+    int64_t bad_ids = 0, bad_rows = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        bool row_bad = false;
+        for (int64_t t = 0; t < tables; ++t) {
+            const int64_t bag = bags_[size_t(t)];
+            int32_t* b = ids[t] + i * bag;
+            for (int64_t j = 0; j < bag; ++j) {
+                if (!id_bad(t, b[j])) continue;
+                ++bad_ids;
+                row_bad = true;
+                // Only multi-hot ids can be too large, and only when the table has < 2^31 rows.
+                if (on_bad_ == index_policy::clamp) b[j] = b[j] < 0 ? 0 : int32_t(table_rows_[size_t(t)] - 1);
+            }
+        }
+        bad_rows += row_bad;
+    }
+    if (on_bad_ == index_policy::skip)
+        for (int64_t t = 0; t < tables; ++t) {
+            const int64_t bag = bags_[size_t(t)];
+            int32_t* dst = ids[t];
+            int32_t* off = offsets[t];
+            int32_t w = 0;  // never passes the read position, so packing in place is safe
+            off[0] = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                for (int64_t j = 0; j < bag; ++j) {
+                    const int32_t v = dst[i * bag + j];
+                    if (!id_bad(t, v)) dst[w++] = v;
+                }
+                off[i + 1] = w;
+            }
+        }
+    bad_->ids.fetch_add(bad_ids, std::memory_order_relaxed);
+    bad_->rows.fetch_add(bad_rows, std::memory_order_relaxed);
+}
+
+status criteo_dataset::read_ids(int64_t r0, int64_t n, int32_t* const* ids, int32_t* const* offsets) const {
+    const int64_t tables = num_tables();
+    const bool skip = on_bad_ == index_policy::skip;
+    if (skip) {
+        if (!offsets) return status::error("read_batch: index policy 'skip' needs offsets (n + 1 per table)");
+        for (int64_t t = 0; t < tables; ++t)
+            if (n * bags_[size_t(t)] > std::numeric_limits<int32_t>::max())
+                return status::error("read_batch: " + s(n) + " rows × bag size " + s(bags_[size_t(t)]) + " of table " +
+                                     s(t) + ": more ids than int32 offsets can address; read smaller batches");
+    }
+    bool any_bad = false;
     if (layout_ == dataset_layout::mlperf_multi_hot) {
         for (int64_t t = 0; t < tables; ++t) {
             const table_src& ts = tables_[size_t(t)];
@@ -373,46 +453,60 @@ status criteo_dataset::read_ids(int64_t r0, int64_t n, int32_t* const* ids) cons
             const uint32_t lim = ts.limit;
             uint32_t bad = 0;
             for (size_t i = 0; i < count; ++i) bad |= uint32_t(dst[i]) >= lim;  // negatives wrap above lim
-            if (bad)
+            if (!bad) continue;
+            any_bad = true;
+            if (on_bad_ == index_policy::error)
                 for (size_t i = 0; i < count; ++i)
                     if (uint32_t(dst[i]) >= lim)
                         return status::error(ts.name + ": row " + s(r0 + int64_t(i) / bag) + ": id " + s(dst[i]) +
                                              " is out of range [0, " + s(table_rows_[size_t(t)]) + ") of table " + s(t));
         }
-        return {};
-    }
-    // One-hot (rows, T) or .bin records: gather column t of each row, refuse negatives, reduce.
-    const bool bin = layout_ == dataset_layout::facebook_bin;
-    const int64_t stride = bin ? k_bin_record : tables * 4;
-    const int64_t first = bin ? (1 + k_bin_dense) * 4 : 0;
-    int32_t neg = 0;
-    for (int64_t i = 0; i < n; ++i) {
-        const uint8_t* row = sparse_ + (r0 + i) * stride + first;
-        for (int64_t t = 0; t < tables; ++t) {
-            int32_t v = ld_i32(row + t * 4);
-            neg |= v;
-            ids[t][i] = v;
+    } else {
+        // One-hot (rows, T) or .bin records: gather column t of each row, refuse negatives, reduce.
+        const bool bin = layout_ == dataset_layout::facebook_bin;
+        const int64_t stride = bin ? k_bin_record : tables * 4;
+        const int64_t first = bin ? (1 + k_bin_dense) * 4 : 0;
+        int32_t neg = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            const uint8_t* row = sparse_ + (r0 + i) * stride + first;
+            for (int64_t t = 0; t < tables; ++t) {
+                int32_t v = ld_i32(row + t * 4);
+                neg |= v;
+                ids[t][i] = v;
+            }
+        }
+        if (neg < 0) {
+            any_bad = true;
+            if (on_bad_ == index_policy::error)
+                for (int64_t i = 0; i < n; ++i)
+                    for (int64_t t = 0; t < tables; ++t)
+                        if (ids[t][i] < 0)
+                            return status::error(sparse_name_ + ": row " + s(r0 + i) + " column " + s(t) + ": id " +
+                                                 s(ids[t][i]) + " is negative: categorical ids must be ≥ 0 (they are "
+                                                 "reduced modulo the table size)");
         }
     }
-    if (neg < 0) {
-        for (int64_t i = 0; i < n; ++i)
-            for (int64_t t = 0; t < tables; ++t)
-                if (ids[t][i] < 0)
-                    return status::error(sparse_name_ + ": row " + s(r0 + i) + " column " + s(t) + ": id " + s(ids[t][i]) +
-                                         " is negative: categorical ids must be ≥ 0 (they are reduced modulo the table size)");
+    if (any_bad) {
+        repair_ids(n, ids, offsets);
+    } else if (skip) {
+        for (int64_t t = 0; t < tables; ++t)
+            for (int64_t i = 0; i <= n; ++i) offsets[t][i] = int32_t(i * bags_[size_t(t)]);
     }
+    if (layout_ == dataset_layout::mlperf_multi_hot) return {};
     for (int64_t t = 0; t < tables; ++t) {
         const table_src& ts = tables_[size_t(t)];
         if (ts.mod_d == 0) continue;
         int32_t* dst = ids[t];
         const uint64_t m = ts.mod_m;
         const uint32_t d = ts.mod_d;
-        for (int64_t i = 0; i < n; ++i) dst[i] = int32_t(fastmod(uint32_t(dst[i]), m, d));
+        const int64_t count = skip ? offsets[t][n] : n;
+        for (int64_t i = 0; i < count; ++i) dst[i] = int32_t(fastmod(uint32_t(dst[i]), m, d));
     }
     return {};
 }
 
-status criteo_dataset::read_bin(int64_t r0, int64_t n, float* dense, int32_t* labels, int32_t* const* ids) const {
+status criteo_dataset::read_bin(int64_t r0, int64_t n, float* dense, int32_t* labels, int32_t* const* ids,
+                                int32_t* const* offsets) const {
     for (int64_t i = 0; i < n; ++i) {
         const uint8_t* rec = sparse_ + (r0 + i) * k_bin_record + 4;
         float* out = dense + i * k_bin_dense;
@@ -423,16 +517,21 @@ status criteo_dataset::read_bin(int64_t r0, int64_t n, float* dense, int32_t* la
         }
     }
     if (labels) DLRM_TRY(read_labels(r0, n, labels));
-    return read_ids(r0, n, ids);
+    return read_ids(r0, n, ids, offsets);
 }
 
-status criteo_dataset::read_batch(int64_t r0, int64_t n, float* dense, int32_t* labels, int32_t* const* ids) const {
+status criteo_dataset::read_batch(int64_t r0, int64_t n, float* dense, int32_t* labels, int32_t* const* ids,
+                                  int32_t* const* offsets) const {
     DLRM_TRY(check_rows(r0, n));
-    if (n == 0) return {};
-    if (layout_ == dataset_layout::facebook_bin) return read_bin(r0, n, dense, labels, ids);
+    if (n == 0) {
+        if (on_bad_ == index_policy::skip && offsets)
+            for (int64_t t = 0; t < num_tables(); ++t) offsets[t][0] = 0;
+        return {};
+    }
+    if (layout_ == dataset_layout::facebook_bin) return read_bin(r0, n, dense, labels, ids, offsets);
     DLRM_TRY(read_dense(r0, n, dense));
     if (labels) DLRM_TRY(read_labels(r0, n, labels));
-    return read_ids(r0, n, ids);
+    return read_ids(r0, n, ids, offsets);
 }
 
 }  // namespace dlrm
