@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Markdown tables of the measured fractions from the benchmarks' JSON output, and the issue's targets.
+
+Usage: summarize.py build/bench/results/bench_gemm.json [bench_embbag.json] [bench_interact.json]
+Missing files are skipped. Only the Python standard library is used.
+"""
+import json
+import os
+import re
+import sys
+
+
+def load(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def threads_of(name):
+    m = re.search(r"/threads:(\d+)$", name)
+    return int(m.group(1)) if m else 1
+
+
+def strip_threads(name):
+    return re.sub(r"/threads:\d+$", "", name)
+
+
+def pct(x):
+    return "—" if x is None else f"{100 * x:.0f} %"
+
+
+def gemm(doc, targets):
+    # name: gemm_<t>/<variant>/<layers>/<shape>  or  peer/onednn_<t>/<layers>/<shape>
+    rows = {}  # (layers, shape, threads) -> {col: (frac, rate)}
+    skipped = {}
+    for b in doc["benchmarks"]:
+        name, th = strip_threads(b["name"]), threads_of(b["name"])
+        parts = name.split("/")
+        if parts[0] == "peer":
+            t, who = parts[1].replace("onednn_", ""), "oneDNN"
+        else:
+            t, who = parts[0].replace("gemm_", ""), parts[1]
+        layers, shape = parts[2], parts[3]
+        key = (layers, shape, th)
+        if b.get("error_occurred"):
+            skipped[(t, who)] = b.get("error_message", "")
+            continue
+        frac = b.get("frac_vnni_peak", b.get("frac_fma_peak"))
+        rate = b.get("op/s", b.get("FLOP/s"))
+        rows.setdefault(key, {})[(t, who)] = (frac, rate)
+    cols = sorted({c for r in rows.values() for c in r}, key=lambda c: (["f32", "bf16", "u8s8"].index(c[0]), c[1] == "oneDNN", c[1]))
+    print("### GEMM: fraction of the measured peak per core (f32/bf16: FMA peak, u8s8: VNNI peak)\n")
+    print("| layers | M N K | threads | " + " | ".join(f"{t} {w}" for t, w in cols) + " |")
+    print("|---|---|---|" + "---|" * len(cols))
+    for (layers, shape, th), r in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][2])):
+        mnk = " ".join(re.findall(r"\d+", shape))
+        print(f"| {layers} | {mnk} | {th} | " + " | ".join(pct(r[c][0]) if c in r else "—" for c in cols) + " |")
+    for (t, who), why in sorted(skipped.items()):
+        print(f"\n{t} {who}: {why}")
+    print()
+    # Targets (both cores = threads:2).
+    ours = lambda r, t: max((v for (tt, w), v in r.items() if tt == t and w != "oneDNN"), default=None, key=lambda v: v[0])
+    for t in ("f32", "bf16", "u8s8"):
+        for (layers, shape, th), r in sorted(rows.items()):
+            if th != 2:
+                continue
+            M, N, K = map(int, re.findall(r"\d+", shape))
+            o, p = ours(r, t), r.get((t, "oneDNN"))
+            if o is None:
+                continue
+            if t == "u8s8" and "v2." in layers and M == 2048 and K >= 256 and N >= 256:
+                targets.append((f"int8 GEMM {layers} ({M} {N} {K}) ≥ 80 % of VNNI peak", pct(o[0]), o[0] >= 0.80))
+            if p is None:
+                if t == "bf16":
+                    continue
+                targets.append((f"{t} GEMM {layers} ({M} {N} {K}) ≥ oneDNN", "oneDNN not run", False))
+            elif t != "bf16" or ("v2." in layers or "v1." in layers):
+                targets.append((f"{t} GEMM {layers} ({M} {N} {K}) ≥ oneDNN", f"{o[1] / p[1]:.2f}×", o[1] >= p[1]))
+    if any(w == "oneDNN" for (t, w) in skipped if t == "bf16"):
+        targets.append(("bf16 GEMM ≥ oneDNN", "not measurable: this CPU lacks avx512_bf16", None))
+
+
+def embbag(doc, targets):
+    print("### Embedding bag, dim 128: ns per row per core and fraction of the gather ceiling\n")
+    print("| variant | rows | table | pooling | ids | threads | ns/row | ceiling ns/row | frac_gather_ceiling |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for b in doc["benchmarks"]:
+        name, th = strip_threads(b["name"]), threads_of(b["name"])
+        parts = name.split("/")  # embbag/<variant>/<type>/table:X/pool:N/<dist>  or .../v2_mix/table:X/<dist>
+        if b.get("error_occurred"):
+            print(f"| {parts[1]} | {'/'.join(parts[2:])} | error: {b.get('error_message', '')} |||||||")
+            continue
+        variant, rtype = parts[1], parts[2]
+        if parts[3] == "v2_mix":
+            table, pool, dist = parts[4].split(":")[1] + " (v2 mix, 26 tables)", "v2 (214/sample)", parts[5]
+        else:
+            table, pool, dist = parts[3].split(":")[1], parts[4].split(":")[1], parts[5]
+        ns, ceil, frac = b["ns_per_row"], b["ceiling_ns_per_row"], b["frac_gather_ceiling"]
+        print(f"| {variant} | {rtype} | {table} | {pool} | {dist} | {th} | {ns:.2f} | {ceil:.2f} | {pct(frac)} |")
+        if th == 2 and rtype == "u4rw" and dist == "uniform" and "__ref" not in variant:
+            if table == "1MB":
+                targets.append((f"u4 bag cache-resident pool {pool}: ≤ 3.7 ns/row/core", f"{ns:.2f} ns", ns <= 3.7))
+            if table == "40M_huge":
+                targets.append((f"u4 bag 40M rows (huge pages) pool {pool}: ≥ 85 % of gather ceiling", pct(frac), frac >= 0.85))
+            if table == "40M_4k":
+                targets.append((f"u4 bag 40M rows (4K pages) pool {pool}: ≥ 85 % of gather ceiling", pct(frac), frac >= 0.85))
+    print()
+
+
+def interact(doc):
+    print("### Dot interaction, F = 27, D = 128: fraction of the FMA peak per core\n")
+    print("| variant | input | threads | ns/sample | GFLOP/s per core | frac_fma_peak |")
+    print("|---|---|---|---|---|---|")
+    for b in doc["benchmarks"]:
+        name, th = strip_threads(b["name"]), threads_of(b["name"])
+        parts = name.split("/")
+        if b.get("error_occurred"):
+            print(f"| {parts[1]} | {parts[3]} | {th} | error: {b.get('error_message', '')} |||")
+            continue
+        print(f"| {parts[1]} | {parts[3]} | {th} | {b['ns_per_sample']:.0f} | {b['FLOP/s'] / 1e9:.1f} | {pct(b['frac_fma_peak'])} |")
+    print()
+
+
+def main():
+    targets = []
+    ctx_done = False
+    for path in sys.argv[1:]:
+        doc = load(path)
+        if doc is None:
+            print(f"({path}: missing, skipped)\n")
+            continue
+        if not ctx_done:
+            c = doc["context"]
+            print(f"Machine: {c.get('num_cpus')} CPUs at {c.get('mhz_per_cpu')} MHz, load average at start "
+                  f"{', '.join(f'{x:.1f}' for x in c.get('load_avg', []))}")
+            for k in sorted(c):
+                if k.startswith("peak_") or k == "onednn":
+                    print(f"- {k}: {c[k]}")
+            print()
+            ctx_done = True
+        base = os.path.basename(path)
+        if base.startswith("bench_gemm"):
+            gemm(doc, targets)
+        elif base.startswith("bench_embbag"):
+            embbag(doc, targets)
+        elif base.startswith("bench_interact"):
+            interact(doc)
+    if targets:
+        print("### Targets (issue 6; both cores = threads:2)\n")
+        print("| target | measured | met |")
+        print("|---|---|---|")
+        for what, got, ok in targets:
+            print(f"| {what} | {got} | {'—' if ok is None else ('yes' if ok else 'no')} |")
+
+
+if __name__ == "__main__":
+    main()
