@@ -7,13 +7,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
+#if DLRM_HAVE_ZLIB
 #include <zlib.h>
+#endif
 
 namespace dlrm {
 
 namespace {
 std::string errno_text() { return std::strerror(errno); }
+#if DLRM_HAVE_ZLIB
 gzFile as_gz(void* p) { return static_cast<gzFile>(p); }
+#endif
 }  // namespace
 
 input_stream::input_stream(input_stream&& o) noexcept
@@ -35,8 +39,11 @@ input_stream& input_stream::operator=(input_stream&& o) noexcept {
 input_stream::~input_stream() { close(); }
 
 void input_stream::close() {
+#if DLRM_HAVE_ZLIB
     if (gz_) gzclose(as_gz(gz_));  // also closes fd_
-    else if (fd_ >= 0) ::close(fd_);
+    else
+#endif
+    if (fd_ >= 0) ::close(fd_);
     gz_ = nullptr;
     fd_ = -1;
 }
@@ -56,10 +63,14 @@ result<input_stream> input_stream::open(const std::string& path) {
     ssize_t got = ::pread(s.fd_, magic, 2, 0);
     if (got < 0) return status::error(path + ": cannot read input: " + errno_text());
     if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+#if !DLRM_HAVE_ZLIB
+        return status::error(path + ": gzip input: this dlrm was built without zlib: decompress it first (gunzip)");
+#else
         gzFile gz = gzdopen(s.fd_, "rb");
         if (!gz) return status::error(path + ": cannot start gzip decompression (out of memory)");
         s.gz_ = gz;
         gzbuffer(gz, 1u << 20);
+#endif
     }
     return s;
 }
@@ -68,6 +79,7 @@ result<size_t> input_stream::read(char* dst, size_t n) {
     size_t done = 0;
     while (done < n) {
         const size_t want = std::min<size_t>(n - done, size_t(1) << 30);
+#if DLRM_HAVE_ZLIB
         if (gz_) {
             const int r = gzread(as_gz(gz_), dst + done, unsigned(want));
             int err = Z_OK;
@@ -81,7 +93,10 @@ result<size_t> input_stream::read(char* dst, size_t n) {
                                      "(re-download or re-compress the file)");
             if (r == 0) break;
             done += size_t(r);
-        } else {
+            continue;
+        }
+#endif
+        {
             const ssize_t r = ::read(fd_, dst + done, want);
             if (r < 0) {
                 if (errno == EINTR) continue;
@@ -96,10 +111,12 @@ result<size_t> input_stream::read(char* dst, size_t n) {
 }
 
 uint64_t input_stream::file_position() const {
+#if DLRM_HAVE_ZLIB
     if (gz_) {
         const z_off_t o = gzoffset(as_gz(gz_));
         return o < 0 ? 0 : uint64_t(o);
     }
+#endif
     return plain_pos_;
 }
 
