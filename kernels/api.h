@@ -76,7 +76,9 @@ using gemm_bf16_fn = void (*)(const gemm_f32_args& a);
 //   acc[m][n] = Σ_k src[m][k] · w[n][k] − comp[n],   comp[n] = src_zp · Σ_k w[n][k]  (precomputed)
 //   v = src_scale · w_scale[n] · acc + (bias ? bias[n] : 0),  relu if epi == relu
 //   dst_f32: dst_f32[m·ldd + n] = v                                      (if dst_f32 != null)
-//   dst_u8:  dst_u8[m·ldd + n] = clamp(nearbyint(v / dst_scale) + dst_zp, 0, 255)  (otherwise)
+//   dst_u8:  dst_u8[m·ldd + n] = clamp(nearbyint(v · inv) + dst_zp, 0, 255)  (otherwise),
+//            inv = 1.0f / dst_scale rounded to fp32 once, v · inv one fp32 product (as fbgemm and
+//            PyTorch quantize: a multiply per element, not a division)
 // Exactly one of dst_f32 / dst_u8 is non-null.
 struct gemm_u8s8_args {
     int64_t M, N, K;
@@ -153,7 +155,8 @@ using f32_to_bf16_fn = void (*)(int64_t n, const float* src, uint16_t* dst);  //
 using bf16_to_f32_fn = void (*)(int64_t n, const uint16_t* src, float* dst);
 using f32_to_f16_fn = void (*)(int64_t n, const float* src, uint16_t* dst);   // round to nearest even
 using f16_to_f32_fn = void (*)(int64_t n, const uint16_t* src, float* dst);
-// Activation quantization: dst[i] = clamp(nearbyint(src[i] / scale) + zp, 0, 255)
+// Activation quantization: dst[i] = clamp(nearbyint(src[i] · inv) + zp, 0, 255), inv = 1.0f / scale
+// (fp32), the same rule as gemm_u8s8's requantization, so both give the same codes.
 using quantize_u8_fn = void (*)(int64_t n, const float* src, float scale, int32_t zp, uint8_t* dst);
 
 }  // namespace dlrm::kernels

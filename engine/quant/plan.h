@@ -25,7 +25,7 @@ enum class qtype : uint8_t { fp32, bf16, fp16, int8, uint4 };
 const char* qtype_name(qtype t);
 result<qtype> parse_qtype(const std::string& s);  // error lists the valid names
 
-// u8 activation quantization: q = clamp(nearbyint(x / scale) + zero_point, 0, 255),
+// u8 activation quantization: q = clamp(nearbyint(x · (1/scale)) + zero_point, 0, 255) (kernels/api.h),
 // x̂ = scale · (q − zero_point).
 struct act_qparams {
     float scale = 1.0f;

@@ -20,10 +20,13 @@ void f16_to_f32(int64_t n, const uint16_t* src, float* dst) {
     for (int64_t i = 0; i < n; ++i) dst[i] = scalar::f16_to_f32(src[i]);
 }
 
-// clamp(nearbyint(x / scale) + zp, 0, 255), clamped in float (no integer overflow; NaN gives 0).
+// clamp(nearbyint(x · inv) + zp, 0, 255), inv = 1/scale in fp32, clamped in float (no integer
+// overflow; NaN gives 0).
 void quantize_u8(int64_t n, const float* src, float scale, int32_t zp, uint8_t* dst) {
+    const float inv = 1.0f / scale;
     for (int64_t i = 0; i < n; ++i) {
-        float q = std::nearbyint(src[i] / scale) + float(zp);
+        const float p = src[i] * inv;
+        float q = std::nearbyint(p) + float(zp);
         if (!(q >= 0.0f)) q = 0.0f;
         if (q > 255.0f) q = 255.0f;
         dst[i] = uint8_t(q);

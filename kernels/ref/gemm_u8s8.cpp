@@ -14,10 +14,11 @@ void pack(const int8_t* w, int64_t N, int64_t K, void* packed) {
     if (const size_t n = packed_bytes(N, K)) std::memcpy(packed, w, n);  // K = 0: w may be null
 }
 
-// clamp(nearbyint(v / scale) + zp, 0, 255); the clamp is done in float so a huge v cannot overflow
-// an integer, and a NaN lands on 0 instead of being undefined behaviour.
-uint8_t requantize(float v, float scale, int32_t zp) {
-    float q = std::nearbyint(v / scale) + float(zp);
+// clamp(nearbyint(v · inv) + zp, 0, 255), inv = 1/scale in fp32; the clamp is done in float so a
+// huge v cannot overflow an integer, and a NaN lands on 0 instead of being undefined behaviour.
+uint8_t requantize(float v, float inv, int32_t zp) {
+    const float p = v * inv;  // one rounding (this library is built with -ffp-contract=off)
+    float q = std::nearbyint(p) + float(zp);
     if (!(q >= 0.0f)) q = 0.0f;
     if (q > 255.0f) q = 255.0f;
     return uint8_t(q);
@@ -25,6 +26,7 @@ uint8_t requantize(float v, float scale, int32_t zp) {
 
 void run(const gemm_u8s8_args& a) {
     const int8_t* w = static_cast<const int8_t*>(a.packed_w);
+    const float inv = 1.0f / a.dst_scale;
     for (int64_t m = 0; m < a.M; ++m) {
         const uint8_t* x = a.src + m * a.lda;
         for (int64_t n = 0; n < a.N; ++n) {
@@ -35,7 +37,7 @@ void run(const gemm_u8s8_args& a) {
             float v = a.src_scale * a.w_scale[n] * float(acc) + (a.bias ? a.bias[n] : 0.0f);
             if (a.epi == epilogue::relu) v = v > 0.0f ? v : 0.0f;
             if (a.dst_f32) a.dst_f32[m * a.ldd + n] = v;
-            else a.dst_u8[m * a.ldd + n] = requantize(v, a.dst_scale, a.dst_zp);
+            else a.dst_u8[m * a.ldd + n] = requantize(v, inv, a.dst_zp);
         }
     }
 }

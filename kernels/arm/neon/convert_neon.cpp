@@ -67,12 +67,12 @@ void f16_to_f32(int64_t n, const uint16_t* src, float* dst) {
     });
 }
 
-// clamp(nearbyint(x / scale) + zp, 0, 255) in float like the ref: FRINTX rounds in the current mode
+// clamp(nearbyint(x · inv) + zp, 0, 255), inv = 1/scale, in float like the ref: FRINTX rounds in the current mode
 // (nearbyint), FMAXNM(q, 0) gives 0 for a NaN q, so no integer conversion ever overflows.
 void quantize_u8(int64_t n, const float* src, float scale, int32_t zp, uint8_t* dst) {
-    const float32x4_t vscale = vdupq_n_f32(scale), vzp = vdupq_n_f32(float(zp));
+    const float32x4_t vinv = vdupq_n_f32(1.0f / scale), vzp = vdupq_n_f32(float(zp));
     map4(n, src, dst, [&](const float* s, uint8_t* d) {
-        float32x4_t q = vrndxq_f32(vdivq_f32(vld1q_f32(s), vscale));
+        float32x4_t q = vrndxq_f32(vmulq_f32(vld1q_f32(s), vinv));
         q = vaddq_f32(q, vzp);
         q = vminq_f32(vmaxnmq_f32(q, vdupq_n_f32(0.0f)), vdupq_n_f32(255.0f));
         const uint16x4_t h = vmovn_u32(vcvtq_u32_f32(q));

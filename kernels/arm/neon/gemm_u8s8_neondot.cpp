@@ -135,7 +135,7 @@ void run(const gemm_u8s8_args& a) {
     j.lda = a.lda;
     j.e.src_scale = a.src_scale;
     j.e.ldd = a.ldd;
-    j.e.dst_scale = a.dst_scale;
+    j.e.inv_dst_scale = 1.0f / a.dst_scale;
     j.e.dst_zp = float(a.dst_zp);
     j.e.relu = a.epi == epilogue::relu;
     for (int64_t p0 = 0; p0 < panels; p0 += panel_block) {

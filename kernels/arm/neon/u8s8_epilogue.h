@@ -1,7 +1,7 @@
 // The fp32 epilogue of the NEON u8s8 GEMMs (api.h), in the reference's order of operations so the
 // results are the same bits as gemm_u8s8s32__ref:
 //   v = (src_scale·w_scale[n])·float(acc − comp[n]) + bias[n];  ReLU;  f32 store, or
-//   u8 = clamp(nearbyint(v / dst_scale) + dst_zp, 0, 255)
+//   u8 = clamp(nearbyint(v · inv_dst_scale) + dst_zp, 0, 255), inv_dst_scale = 1/dst_scale in fp32
 // The files including this are built with -ffp-contract=off, so the product and the bias add stay
 // two roundings as in the ref. Unnamed namespace: the dotprod library includes it too.
 #pragma once
@@ -20,7 +20,7 @@ struct u8s8_epilogue {
     float src_scale;
     const float* w_scale; const int32_t* comp; const float* bias;  // at the panel's first column
     float* dst_f32; uint8_t* dst_u8; int64_t ldd;                  // at the tile's first row/column
-    float dst_scale, dst_zp;
+    float inv_dst_scale, dst_zp;
     bool relu;
     int64_t cols;                                                  // real columns (1..16)
 };
@@ -52,11 +52,11 @@ inline void finish_row(const u8s8_epilogue& e, int i, const int32x4_t (&acc)[4])
             if (e.cols > 4 * v) store_partial(d + 4 * v, r[v], e.cols - 4 * v);
         return;
     }
-    // Division (not a reciprocal multiply) and FRINTN (ties to even, as nearbyint in the default
-    // mode); FMAXNM(q, 0) turns a NaN into 0 like the ref's !(q >= 0) test.
+    // FRINTN (ties to even, as nearbyint in the default mode) of the product by the reciprocal;
+    // FMAXNM(q, 0) turns a NaN into 0 like the ref's !(q >= 0) test.
     uint16x4_t h[4];
     for (int v = 0; v < 4; ++v) {
-        float32x4_t q = vrndnq_f32(vdivq_f32(r[v], vdupq_n_f32(e.dst_scale)));
+        float32x4_t q = vrndnq_f32(vmulq_f32(r[v], vdupq_n_f32(e.inv_dst_scale)));
         q = vaddq_f32(q, vdupq_n_f32(e.dst_zp));
         q = vminq_f32(vmaxnmq_f32(q, vdupq_n_f32(0.0f)), vdupq_n_f32(255.0f));
         h[v] = vmovn_u32(vcvtq_u32_f32(q));

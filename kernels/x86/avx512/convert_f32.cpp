@@ -66,13 +66,13 @@ void f16_to_f32(int64_t n, const uint16_t* src, float* dst) {
     }
 }
 
-// clamp(nearbyint(x / scale) + zp, 0, 255) in float like the ref: roundscale in the current rounding
+// clamp(nearbyint(x · inv) + zp, 0, 255) in float like the ref: roundscale in the current rounding
 // mode is nearbyint, maxps(q, 0) returns 0 for a NaN q (second operand), so no integer overflow.
 void quantize_u8(int64_t n, const float* src, float scale, int32_t zp, uint8_t* dst) {
-    const __m512 vscale = _mm512_set1_ps(scale), vzp = _mm512_set1_ps(float(zp));
+    const __m512 vinv = _mm512_set1_ps(1.0f / scale), vzp = _mm512_set1_ps(float(zp));
     for (int64_t i = 0; i < n; i += 16) {
         const __mmask16 m = tail_mask(n - i);
-        __m512 q = _mm512_roundscale_ps(_mm512_div_ps(_mm512_maskz_loadu_ps(m, src + i), vscale),
+        __m512 q = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + i), vinv),
                                         _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
         q = _mm512_add_ps(q, vzp);
         q = _mm512_min_ps(_mm512_max_ps(q, _mm512_setzero_ps()), _mm512_set1_ps(255.0f));

@@ -12,12 +12,17 @@
 //   - The whole K stays in the accumulators (a quarter of fp32's bytes per k, so a tile's src rows
 //     stay in L1 for K up to ~3000 and a panel streams from L2); the weight panels are processed in
 //     blocks that fit L2 while every row tile sweeps them.
-//   - K tail: the last partial group of a src row is assembled byte by byte (never reading past the
-//     row); the padded weights are zero, so the padding contributes nothing.
+//   - src staging: for K ≤ max_staged_k a row tile's src rows are first copied into a buffer at the
+//     constant stride a_ld (zero-padded to whole groups), so the 14 broadcasts of a group step are one
+//     pointer plus immediate offsets (no row pointers to spill), the rows never share L1 sets (lda =
+//     1024 would put all 14 in one), and the K tail needs no special case. Longer rows are read in
+//     place, their partial last group assembled byte by byte (never reading past the row).
+//     The padded weights are zero, so the padding contributes nothing.
 //   - Epilogue in the order of the ref: v = (src_scale·w_scale[n])·float(acc − comp[n]) + bias[n],
-//     ReLU as max(v, 0); requantization divides (not multiplies by a reciprocal) so the result is
-//     bit-identical to gemm_u8s8s32__ref; round half to even with vrndscaleps, clamp in fp32 (a NaN
-//     becomes 0 because vmaxps returns its second operand), then narrow with vpmovdb.
+//     ReLU as max(v, 0); requantization as api.h: q = v·(1/dst_scale), clamped to [−256, 256] in fp32
+//     (a NaN becomes −256 because vmaxps returns its second operand), converted with round-to-nearest-
+//     even (vcvtps2dq in the default MXCSR mode, as nearbyint), + zero point, then vpmovusdb after a
+//     max with 0: 6 instructions per 16 outputs.
 // Integer accumulation is exact, so every variant and tiling gives the same bits.
 // GCC 12.2 reports its own intrinsic headers' "__Y = __Y" idiom as (maybe-)uninitialized once they
 // are inlined (GCC bug 105593, fixed in 12.3); the pragmas must precede <immintrin.h>.
@@ -40,9 +45,13 @@ constexpr int64_t group = 4;                    // k per vpdpbusd lane
 constexpr int64_t group_bytes = panel_cols * group;  // one group step of a panel: 128 bytes
 constexpr int64_t l2_block_bytes = 768 * 1024;
 
+constexpr int64_t max_staged_k = 4096;          // longer src rows are read in place
+constexpr int64_t a_ld = max_staged_k + 64;      // bytes between staged rows: 65 cache lines
+constexpr int64_t b_prefetch_groups = 8;         // weights prefetched this many group steps ahead
+
 struct tile_job {
-    int64_t groups;               // full groups of 4 k in every src row (K / 4)
-    int64_t tail;                 // k left over (K % 4)
+    int64_t groups;               // full groups of 4 k in every src row (K / 4; ceil when staged)
+    int64_t tail;                 // k left over (K % 4; 0 when staged)
     const uint8_t* a; int64_t lda;
     const int8_t* b;              // the panel
     __mmask16 last;
@@ -51,8 +60,7 @@ struct tile_job {
     const float* w_scale; const int32_t* comp; const float* bias;
     float src_scale;
     float* dst_f32; uint8_t* dst_u8;
-    float dst_scale; float dst_zp;
-    float inv_dst_scale; bool fast_requant;  // see round_quotient
+    float inv_dst_scale; int32_t dst_zp;
     bool relu;
 };
 
@@ -82,59 +90,49 @@ inline __m512 load_f32(const float* p, int v, __mmask16 last) {
     return v == NV - 1 ? _mm512_maskz_loadu_ps(last, p + 16 * v) : _mm512_loadu_ps(p + 16 * v);
 }
 
-// nearbyint(r / dst_scale), bit-identical to the division, at the cost of a multiplication.
-// vdivps costs ~10 cycles per zmm, which with 28 outputs per tile is a third of the whole tile
-// at K = 256. q = r·(1/scale) is within 2 ulp of the rounded quotient (two roundings of 2^-24
-// each), so the two can only round to different integers when q lies within 2 ulp of a
-// half-integer; such lanes (rare) are redone with the true division. Where 1/scale is not a
-// finite normal number (the engine never passes one), `fast_requant` is false and every
-// vector divides.
-inline __m512 round_quotient(__m512 r, const tile_job& j) {
-    constexpr int nearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-    if (j.fast_requant) {
-        __m512 q = _mm512_mul_ps(r, _mm512_set1_ps(j.inv_dst_scale));
-        __asm__("" : "+v"(q));  // the check below must see the rounded product, not a fused one
-        const __m512 rq = _mm512_roundscale_ps(q, nearest);
-        // distance of q from the nearest half-integer, and 4 ulp of q (|q|·2^-21) as the margin
-        const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(q, rq));
-        const __m512 dist = _mm512_abs_ps(_mm512_sub_ps(frac, _mm512_set1_ps(0.5f)));
-        const __m512 margin = _mm512_mul_ps(_mm512_abs_ps(q), _mm512_set1_ps(0x1p-21f));
-        if (_mm512_cmp_ps_mask(dist, margin, _CMP_GT_OQ) == __mmask16(0xFFFF)) return rq;
-    }
-    return _mm512_roundscale_ps(_mm512_div_ps(r, _mm512_set1_ps(j.dst_scale)), nearest);
-}
-
-template <int MR, int NV>
+// STAGED: j.a rows are a_ld bytes apart, whole groups, no tail (the stride is a constant).
+template <int MR, int NV, bool STAGED>
 void tile(const tile_job& j) {
     __m512i acc[MR][NV];
 #pragma GCC unroll 14
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_si512();
-    // Two passes of one loop: the full groups of the src rows, then (if K % 4) the partial last
-    // groups, assembled into `tails` so the rows are never read past their end. One loop body for
-    // both keeps GCC from splitting the 28 accumulators' live ranges (with a separate tail block it
-    // copied every accumulator each k step).
-    uint32_t tails[MR];
-    if (j.tail)
-        for (int i = 0; i < MR; ++i) tails[i] = load_tail(j.a + i * j.lda + j.groups * group, j.tail);
-    const uint8_t* const bases[2] = {j.a, reinterpret_cast<const uint8_t*>(tails)};
-    const int64_t strides[2] = {j.lda, group};
-    const int64_t counts[2] = {j.groups, j.tail ? 1 : 0};
     const int8_t* b = j.b;
-    for (int pass = 0; pass < 2; ++pass) {
-        const uint8_t* a = bases[pass];
-        const int64_t lda = strides[pass];
-        for (int64_t g = 0; g < counts[pass]; ++g, a += group, b += group_bytes) {
-            __m512i w[NV];
+    // One group step: 2 weight vectors, their prefetch, 14 broadcasts of 4 src bytes, 28 vpdpbusd.
+    auto step = [&](const uint8_t* a, int64_t lda) {
+        __m512i w[NV];
 #pragma GCC unroll 2
-            for (int v = 0; v < NV; ++v) w[v] = _mm512_load_si512(b + 64 * v);
+        for (int v = 0; v < NV; ++v) w[v] = _mm512_load_si512(b + 64 * v);
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            _mm_prefetch(reinterpret_cast<const char*>(b + b_prefetch_groups * group_bytes + 64 * v), _MM_HINT_T0);
 #pragma GCC unroll 14
-            for (int i = 0; i < MR; ++i) {
-                const __m512i x = _mm512_set1_epi32(load_group(a + i * lda));
+        for (int i = 0; i < MR; ++i) {
+            const __m512i x = _mm512_set1_epi32(load_group(a + i * lda));
 #pragma GCC unroll 2
-                for (int v = 0; v < NV; ++v) acc[i][v] = dpbusd(acc[i][v], x, w[v]);
-            }
+            for (int v = 0; v < NV; ++v) acc[i][v] = dpbusd(acc[i][v], x, w[v]);
+        }
+        b += group_bytes;
+    };
+    if constexpr (STAGED) {
+        // Constant stride: every broadcast is j.a + an immediate offset.
+        const uint8_t* a = j.a;
+        for (int64_t g = 0; g < j.groups; ++g, a += group) step(a, a_ld);
+    } else {
+        // Two passes of one loop: the full groups of the src rows, then (if K % 4) the partial last
+        // groups, assembled into `tails` so the rows are never read past their end. One loop body for
+        // both keeps GCC from splitting the 28 accumulators' live ranges (with a separate tail block it
+        // copied every accumulator each k step).
+        uint32_t tails[MR];
+        if (j.tail)
+            for (int i = 0; i < MR; ++i) tails[i] = load_tail(j.a + i * j.lda + j.groups * group, j.tail);
+        const uint8_t* const bases[2] = {j.a, reinterpret_cast<const uint8_t*>(tails)};
+        const int64_t strides[2] = {j.lda, group};
+        const int64_t counts[2] = {j.groups, j.tail ? 1 : 0};
+        for (int pass = 0; pass < 2; ++pass) {
+            const uint8_t* a = bases[pass];
+            for (int64_t g = 0; g < counts[pass]; ++g, a += group) step(a, strides[pass]);
         }
     }
 
@@ -157,11 +155,14 @@ void tile(const tile_job& j) {
             if (j.dst_f32) {
                 _mm512_mask_storeu_ps(j.dst_f32 + i * j.ldc + 16 * v, store, r);
             } else {
-                __m512 q = round_quotient(r, j);
-                q = _mm512_add_ps(q, _mm512_set1_ps(j.dst_zp));
-                q = _mm512_min_ps(_mm512_max_ps(q, zero), _mm512_set1_ps(255.0f));
-                _mm_mask_storeu_epi8(j.dst_u8 + i * j.ldc + 16 * v, store,
-                                     _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(q)));
+                // Clamping to [−256, 256] before the conversion keeps it in range without changing any
+                // result (zp ∈ [0, 255]: q + zp still lands ≤ 0 or ≥ 255); a NaN (vmaxps returns
+                // −256) ends at 0 after the zero point and the max.
+                __m512 q = _mm512_mul_ps(r, _mm512_set1_ps(j.inv_dst_scale));
+                q = _mm512_min_ps(_mm512_max_ps(q, _mm512_set1_ps(-256.0f)), _mm512_set1_ps(256.0f));
+                __m512i qi = _mm512_add_epi32(_mm512_cvtps_epi32(q), _mm512_set1_epi32(j.dst_zp));
+                qi = _mm512_max_epi32(qi, _mm512_setzero_si512());
+                _mm_mask_storeu_epi8(j.dst_u8 + i * j.ldc + 16 * v, store, _mm512_cvtusepi32_epi8(qi));
             }
         }
     }
@@ -169,14 +170,15 @@ void tile(const tile_job& j) {
 
 using tile_fn = void (*)(const tile_job&);
 
-template <int NV, size_t... I>
+template <int NV, bool STAGED, size_t... I>
 constexpr std::array<tile_fn, sizeof...(I)> make_tiles(std::index_sequence<I...>) {
-    return {tile<int(I) + 1, NV>...};
+    return {tile<int(I) + 1, NV, STAGED>...};
 }
-const std::array<std::array<tile_fn, max_rows>, 2> tiles = {
-    make_tiles<1>(std::make_index_sequence<max_rows>()),
-    make_tiles<2>(std::make_index_sequence<max_rows>()),
-};
+// tiles[staged][nv − 1][rows − 1]
+const std::array<std::array<std::array<tile_fn, max_rows>, 2>, 2> tiles = {{
+    {make_tiles<1, false>(std::make_index_sequence<max_rows>()), make_tiles<2, false>(std::make_index_sequence<max_rows>())},
+    {make_tiles<1, true>(std::make_index_sequence<max_rows>()), make_tiles<2, true>(std::make_index_sequence<max_rows>())},
+}};
 
 size_t packed_bytes(int64_t N, int64_t K) {
     return size_t(ceil_div(N, panel_cols)) * size_t(ceil_div(K, group)) * size_t(group_bytes);
@@ -201,22 +203,33 @@ void run(const gemm_u8s8_args& a) {
     const int64_t panel_bytes = ceil_div(a.K, group) * group_bytes;
     const int64_t panel_block = std::max<int64_t>(1, l2_block_bytes / std::max<int64_t>(panel_bytes, 1));
     const row_tiles rt(a.M);
+    const bool staged = a.K <= max_staged_k;
     tile_job j{};
-    j.groups = a.K / group;
-    j.tail = a.K % group;
+    j.groups = staged ? ceil_div(a.K, group) : a.K / group;
+    j.tail = staged ? 0 : a.K % group;
     j.lda = a.lda;
     j.ldc = a.ldd;
     j.src_scale = a.src_scale;
-    j.dst_scale = a.dst_scale;
-    j.dst_zp = float(a.dst_zp);
+    j.dst_zp = a.dst_zp;
     j.inv_dst_scale = 1.0f / a.dst_scale;
-    j.fast_requant = std::isnormal(j.inv_dst_scale);
     j.relu = a.epi == epilogue::relu;
+    // 57 KiB: thread_local, not on the stack of an OpenMP worker. Only staged calls touch it.
+    alignas(64) static thread_local uint8_t stage[max_rows * a_ld];
+    const int64_t padded = j.groups * group;
     for (int64_t p0 = 0; p0 < panels; p0 += panel_block) {
         const int64_t p1 = std::min(panels, p0 + panel_block);
         for (int64_t t = 0; t < rt.count; ++t) {
             const int64_t m0 = rt.start(t);
+            const int rows = rt.rows(t);
             j.a = a.src + m0 * a.lda;
+            if (staged) {
+                for (int i = 0; i < rows; ++i) {
+                    uint8_t* d = stage + i * a_ld;
+                    std::memcpy(d, a.src + (m0 + i) * a.lda, size_t(a.K));
+                    std::memset(d + a.K, 0, size_t(padded - a.K));  // the padded group: zeros
+                }
+                j.a = stage;
+            }
             for (int64_t p = p0; p < p1; ++p) {
                 const int64_t n0 = p * panel_cols, cols = std::min(panel_cols, a.N - n0);
                 const int nv = cols > 16 ? 2 : 1;
@@ -227,7 +240,7 @@ void run(const gemm_u8s8_args& a) {
                 j.bias = a.bias ? a.bias + n0 : nullptr;
                 j.dst_f32 = a.dst_f32 ? a.dst_f32 + m0 * a.ldd + n0 : nullptr;
                 j.dst_u8 = a.dst_u8 ? a.dst_u8 + m0 * a.ldd + n0 : nullptr;
-                tiles[nv - 1][rt.rows(t) - 1](j);
+                tiles[staged][nv - 1][rows - 1](j);
             }
         }
     }
