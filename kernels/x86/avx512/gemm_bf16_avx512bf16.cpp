@@ -1,14 +1,13 @@
 // gemm_bf16__avx512bf16_14x32: bf16 GEMM with vdpbf16ps (Cooper Lake, Sapphire Rapids, Zen 4).
 //
-// Only CPUs with avx512_bf16 may call it (registry predicate); the machine this was written on has
-// none, so it is kept deliberately simple and mirrors gemm_bf16_avx512.cpp, whose blocking and
-// tails are tested on hardware:
+// Only CPUs with avx512_bf16 may call it (registry predicate). It follows gemm_f32_avx512.cpp:
 //   - W is packed as bf16 pairs: panel p (32 columns), for each pair q of k (K padded to even with
 //     zeros), 32 × (W[n][2q], W[n][2q+1]) as 32-bit lanes: two zmm per pair step.
 //   - src rows of a tile are rounded to bf16 (nearest even, vcvtneps2bf16) once per K block into a
 //     small buffer, an odd K block padded with a zero, and each pair is broadcast as one 32-bit lane.
 //   - vdpbf16ps adds both products of a pair to the fp32 accumulator: 28 accumulators, 14 × 32
 //     outputs, 2 k per instruction. Partial sums between K blocks live in dst (fp32, exact).
+//   - Software prefetch of the weights ahead and of the next tile's dst near the end of a tile.
 // The summation order (pairs of k) differs from gemm_bf16__ref, as api.h allows; it does not depend
 // on M or the tiling, so results stay deterministic.
 // GCC 12.2 reports its own intrinsic headers' "__Y = __Y" idiom as (maybe-)uninitialized once they
@@ -30,13 +29,18 @@ namespace {
 
 constexpr int64_t max_kc = 384;                 // even: K blocks start on a pair boundary
 constexpr int64_t l2_block_bytes = 768 * 1024;
-constexpr int64_t pair_ld = max_kc / 2;         // 32-bit pairs per row of the rounded src buffer
+// 32-bit pairs per row of the rounded src buffer: a constant stride, so the broadcasts of a pair
+// step are one pointer plus immediate offsets, and not a multiple of 4 KiB (no shared L1 sets).
+constexpr int64_t pair_ld = max_kc / 2 + 16;
+constexpr int64_t b_prefetch_pairs = 16;        // weights prefetched this many pair steps ahead
+constexpr int64_t c_prefetch_pairs = 32;        // the next tile's dst, this many pair steps before the end
 
 struct tile_job {
     int64_t pairs;                // k pairs in this K block
     const uint32_t* a;            // rounded src rows, pair_ld pairs apart
     const uint16_t* b;            // the panel at the K block's first pair: 64 bf16 per pair
     float* c; int64_t ldc;
+    const float* c_next;          // the next job's dst tile, prefetched near the end (may be null)
     __mmask16 last;
     bool accumulate, final;
     const float* bias;
@@ -56,17 +60,32 @@ void tile(const tile_job& j) {
             else acc[i][v] = _mm512_loadu_ps(c);
         }
     const uint16_t* b = j.b;
-    for (int64_t q = 0; q < j.pairs; ++q, b += 2 * panel_cols) {
+    const uint32_t* a = j.a;
+    auto step = [&] {
         __m512bh w[NV];
         #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v) w[v] = (__m512bh)_mm512_load_si512(b + 32 * v);
+        #pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            _mm_prefetch(reinterpret_cast<const char*>(b + b_prefetch_pairs * 2 * panel_cols + 32 * v), _MM_HINT_T0);
         #pragma GCC unroll 14
         for (int i = 0; i < MR; ++i) {
-            const __m512bh x = (__m512bh)_mm512_set1_epi32(int32_t(j.a[i * pair_ld + q]));
+            const __m512bh x = (__m512bh)_mm512_set1_epi32(int32_t(a[i * pair_ld]));
             #pragma GCC unroll 2
             for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], x, w[v]);
         }
-    }
+        ++a;
+        b += 2 * panel_cols;
+    };
+    // The next tile's dst lines are fetched during the last pair steps (gemm_f32_avx512.cpp).
+    const int64_t tail = std::min<int64_t>(j.pairs, c_prefetch_pairs);
+    for (int64_t q = tail; q < j.pairs; ++q) step();
+    if (j.c_next)
+        #pragma GCC unroll 14
+        for (int i = 0; i < MR; ++i)
+            #pragma GCC unroll 2
+            for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(j.c_next + i * j.ldc + 16 * v), _MM_HINT_T0);
+    for (int64_t q = 0; q < tail; ++q) step();
     if (j.final) {
         #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v) {
@@ -161,6 +180,8 @@ void run(const gemm_f32_args& a) {
                 for (int i = 0; i < rows; ++i)
                     round_row_pairs(a.src + (m0 + i) * a.lda + k0, kc, rounded + i * pair_ld);
                 for (int64_t p = p0; p < p1; ++p) {
+                    j.c_next = p + 1 < p1 ? a.dst + m0 * a.ldd + (p + 1) * panel_cols
+                               : t + 1 < rt.count ? a.dst + rt.start(t + 1) * a.ldd + p0 * panel_cols : nullptr;
                     const int64_t n0 = p * panel_cols, cols = std::min(panel_cols, a.N - n0);
                     const int nv = cols > 16 ? 2 : 1;
                     j.b = packed + (p * pairs_total + q0) * 2 * panel_cols;
