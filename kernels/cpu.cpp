@@ -74,6 +74,7 @@ cpu_features probe() {
     f.avx512bw = f.avx512f && bit(ebx, 30);
     f.avx512vl = f.avx512f && bit(ebx, 31);
     f.avx512vnni = f.avx512f && bit(ecx, 11);
+    f.avx512vbmi = f.avx512f && bit(ecx, 1);
     if (max_sub >= 1) {
         __cpuid_count(7, 1, eax, ebx, ecx, edx);
         f.avx512bf16 = f.avx512f && bit(eax, 5);
@@ -132,7 +133,7 @@ std::string cpu_feature_list(const cpu_features& f) {
     const std::pair<bool, const char*> all[] = {
         {f.sse42, "sse42"},       {f.avx2, "avx2"},         {f.fma, "fma"},
         {f.f16c, "f16c"},         {f.avx512f, "avx512f"},   {f.avx512bw, "avx512bw"},
-        {f.avx512vl, "avx512vl"}, {f.avx512dq, "avx512dq"}, {f.avx512vnni, "avx512vnni"},
+        {f.avx512vl, "avx512vl"}, {f.avx512dq, "avx512dq"}, {f.avx512vnni, "avx512vnni"}, {f.avx512vbmi, "avx512vbmi"},
         {f.avx512bf16, "avx512bf16"}, {f.neon, "neon"},     {f.dotprod, "dotprod"},
         {f.arm_bf16, "arm_bf16"}, {f.arm_fp16, "arm_fp16"},
     };

@@ -22,7 +22,7 @@ struct cpu_features {
     // x86 (each already AND-ed with OS support of the registers, via xgetbv)
     bool sse42 = false, avx2 = false, fma = false, f16c = false;
     bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
-    bool avx512vnni = false, avx512bf16 = false;
+    bool avx512vnni = false, avx512bf16 = false, avx512vbmi = false;
     // Arm
     bool neon = false, dotprod = false, arm_bf16 = false, arm_fp16 = false;
 };

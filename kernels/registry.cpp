@@ -28,6 +28,7 @@ bool any_cpu(const cpu_features&) { return true; }
 }
 [[maybe_unused]] bool cpu_avx512vnni(const cpu_features& f) { return cpu_avx512(f) && f.avx512vnni; }
 [[maybe_unused]] bool cpu_avx512bf16(const cpu_features& f) { return cpu_avx512(f) && f.avx512bf16; }
+[[maybe_unused]] bool cpu_avx512vbmi(const cpu_features& f) { return cpu_avx512(f) && f.avx512vbmi; }
 [[maybe_unused]] bool cpu_neon(const cpu_features& f) { return f.neon; }
 [[maybe_unused]] bool cpu_neon_dotprod(const cpu_features& f) { return f.neon && f.dotprod; }
 [[maybe_unused]] bool cpu_neon_bf16(const cpu_features& f) { return f.neon && f.arm_bf16; }
@@ -65,6 +66,7 @@ const std::vector<variant>& registry() {
         line(family::gemm_bf16, isa::avx512, cpu_avx512bf16, gemm_bf16__avx512bf16_14x32),
         line(family::gemm_bf16, isa::avx512, cpu_avx512, gemm_bf16__avx512_14x32),
         line(family::gemm_u8s8, isa::avx512, cpu_avx512vnni, gemm_u8s8s32__avx512vnni_14x32),
+        line(family::embbag, isa::avx512, cpu_avx512vbmi, embbag_sum__avx512vbmi),
         line(family::embbag, isa::avx512, cpu_avx512, embbag_sum__avx512),
         line(family::interact_dot, isa::avx512, cpu_avx512, interact_dot_f32__avx512),
         line(family::dcn_cross, isa::avx512, cpu_avx512, dcn_cross_f32__avx512),

@@ -6,7 +6,9 @@
 //   __m512 full(row, col, k)           columns col..col+15 (all inside the row)
 //   __m512 tail(row, col, n, k)        columns col..col+n−1, n < 16; reads nothing past them
 //   __m512 to_order(acc)               the accumulator layout back to column order
-// Lanes past a tail hold garbage; the caller stores with a mask. Included only by embbag_sum.cpp.
+// Lanes past a tail hold garbage; the caller stores with a mask. Included only by the embbag_sum
+// files, each built with its own flags: everything here has internal linkage (unnamed namespace), so
+// the linker can never hand the plain AVX-512 kernel a copy compiled with -mavx512vbmi.
 #pragma once
 #include <immintrin.h>
 
@@ -16,6 +18,7 @@
 #include "kernels/api.h"
 
 namespace dlrm::kernels::avx512 {
+namespace {
 
 template <row_type T>
 struct decoder;
@@ -117,4 +120,28 @@ struct decoder<row_type::u4rw> {
     }
 };
 
+#if defined(__AVX512VBMI__)
+// u4rw with VBMI: vpmultishiftqb puts nibble l into bits 3:0 of dword l in one instruction (byte 4l
+// of the result = the 8 bits of the broadcast chunk starting at bit 4l), so the accumulators stay in
+// column order and a bag needs no reordering at the end — what dominates small bags.
+struct u4rw_vbmi_decoder {
+    using consts = decoder<row_type::u4rw>::consts;
+    static consts prepare(const uint8_t* r, int64_t dim) { return decoder<row_type::u4rw>::prepare(r, dim); }
+    static __m512 lookup(__m128i bytes8, const consts& k) {
+        const __m512i bit = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60);
+        const __m512i idx = _mm512_multishift_epi64_epi8(bit, _mm512_broadcastq_epi64(bytes8));
+        return _mm512_permutexvar_ps(idx, k.lut);
+    }
+    static __m512 full(const uint8_t* r, int64_t col, const consts& k) {
+        return lookup(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(r + size_t(col) / 2)), k);
+    }
+    static __m512 tail(const uint8_t* r, int64_t col, int n, const consts& k) {
+        const int bytes = (n + 1) / 2;  // col is even: the chunk starts on a byte boundary
+        return lookup(_mm_maskz_loadu_epi8(__mmask16((1u << bytes) - 1), r + size_t(col) / 2), k);
+    }
+    static __m512 to_order(__m512 acc) { return acc; }
+};
+#endif
+
+}  // namespace
 }  // namespace dlrm::kernels::avx512
