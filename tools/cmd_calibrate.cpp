@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "engine/model.h"
@@ -170,6 +171,14 @@ void calibrate(const calibrate_args& a) {
     const int64_t s1 = std::min(r1, r0 + 16384);  // layer SQNR: the first 16,384 calibration rows
     auto sq = layer_sqnr(*m, *qm, *ds, **k, r0, s1, rs);
     if (!sq.ok()) { fail(sq.error()); return; }
+    // The report's temporary file is opened before the model is written, so an unwritable report
+    // path fails the command with nothing written.
+    std::optional<atomic_output> report_out;
+    if (!a.report.empty()) {
+        auto o = atomic_output::create(a.report);
+        if (!o.ok()) { fail(o.error()); return; }
+        report_out.emplace(o.take());
+    }
     status ws = write_model(a.out, *tensors, meta);
     if (!ws.ok()) { fail(ws); return; }
 
@@ -217,11 +226,9 @@ void calibrate(const calibrate_args& a) {
         nlohmann::json rep = {{"model", a.model}, {"out", a.out}, {"calibration", plan.calibration}, {"layers", layers},
                               {"tables", tables}, {"bytes_fp32", src_bytes}, {"bytes_quantized", q_bytes},
                               {"auc_fp32", num_or_null(auc_fp32)}, {"auc_quantized", num_or_null(auc_q)}, {"trials", tr}};
-        auto o = atomic_output::create(a.report);
-        if (!o.ok()) { fail(o.error()); return; }
         const std::string text = rep.dump(2) + "\n";
-        status st = o->write(text.data(), text.size());
-        if (st.ok()) st = o->commit();
+        status st = report_out->write(text.data(), text.size());
+        if (st.ok()) st = report_out->commit();
         if (!st.ok()) { fail(st); return; }
     }
 }

@@ -40,10 +40,12 @@ void value_histogram::add(const float* x, int64_t n) {
     const float width = hi - lo;
     if (!(width > 0)) {
         counts[0] += double(n);
+        for (int64_t i = 0; i < n; ++i) zeros += x[i] == 0.0f;
         return;
     }
     const float inv = float(k_hist_bins) / width;
     for (int64_t i = 0; i < n; ++i) {
+        zeros += x[i] == 0.0f;
         const float b = (x[i] - lo) * inv;
         const int bi = b >= float(k_hist_bins - 1) ? k_hist_bins - 1 : b > 0 ? int(b) : 0;  // NaN → bin 0
         counts[size_t(bi)] += 1;
@@ -52,11 +54,20 @@ void value_histogram::add(const float* x, int64_t n) {
 
 void value_histogram::merge(const value_histogram& o) {
     for (size_t i = 0; i < counts.size(); ++i) counts[i] += o.counts[i];
+    zeros += o.zeros;
 }
 
 namespace {
 
 double bin_width(const value_histogram& h) { return (double(h.hi) - double(h.lo)) / k_hist_bins; }
+// The bin that holds the value 0 (as add() bins it), or −1 if 0 is outside [lo, hi].
+int zero_bin(const value_histogram& h) {
+    if (!(h.lo <= 0.0f && h.hi >= 0.0f)) return -1;
+    const float width = h.hi - h.lo;
+    if (!(width > 0)) return 0;
+    const float b = (0.0f - h.lo) * (float(k_hist_bins) / width);
+    return b >= float(k_hist_bins - 1) ? k_hist_bins - 1 : b > 0 ? int(b) : 0;
+}
 double bin_center(const value_histogram& h, int b) { return double(h.lo) + (b + 0.5) * bin_width(h); }
 
 // Expected squared error of quantizing the histogram to 256 levels over [a, b] (0 included).
@@ -128,12 +139,20 @@ clip_range percentile_range(const value_histogram& h, double p) {
     return r;
 }
 
-// KL(P‖Q) for P = counts[s, e] with the mass outside folded into the edge bins, Q = P merged into 256
-// levels and spread back uniformly over each level's non-empty bins (TensorRT's calibrator).
+// KL(P‖Q) as TensorRT's calibrator: P = counts[s, e] with the mass outside folded into the edge bins;
+// Q = the same bins *without* the folded outliers, merged into 256 levels and spread back uniformly
+// over each level's bins where P is non-zero. Building Q from the folded P (as this file first did)
+// reproduces the clipped mass in Q, so clipping is never penalised and the search clips to almost
+// nothing: on a synth model the AUC dropped by 0.15.
+// Exact zeros (half of a post-ReLU input) are left out: 0 is a code of every range (qparams_for_range
+// puts it on the grid), so they cost nothing, while as a spike in one bin they dominate the KL and
+// drive the search to clip (post-ReLU layers fell to 11 dB SQNR before).
 double kl_for(const value_histogram& h, int s, int e) {
     const int n = e - s + 1;
-    std::vector<double> p(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) p[size_t(i)] = h.counts[size_t(s + i)];
+    std::vector<double> raw(static_cast<size_t>(n)), p(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) raw[size_t(i)] = p[size_t(i)] = h.counts[size_t(s + i)];
+    const int zb = zero_bin(h);
+    if (zb >= s && zb <= e) raw[size_t(zb - s)] = p[size_t(zb - s)] = std::max(0.0, h.counts[size_t(zb)] - h.zeros);
     for (int i = 0; i < s; ++i) p[0] += h.counts[size_t(i)];
     for (int i = e + 1; i < k_hist_bins; ++i) p[size_t(n - 1)] += h.counts[size_t(i)];
     const int levels = std::min(n, 256);
@@ -143,7 +162,7 @@ double kl_for(const value_histogram& h, int s, int e) {
         double mass = 0;
         int nonzero = 0;
         for (int i = b0; i < b1; ++i) {
-            mass += p[size_t(i)];
+            mass += raw[size_t(i)];
             nonzero += p[size_t(i)] > 0;
         }
         for (int i = b0; i < b1; ++i)

@@ -19,6 +19,7 @@ inline constexpr int k_hist_bins = 2048;
 struct value_histogram {
     float lo = 0, hi = 0;          // the observed min / max (bins span [lo, hi])
     std::vector<double> counts;    // k_hist_bins
+    double zeros = 0;              // of those, values exactly 0 (ReLU outputs): they quantize exactly
     int64_t total() const;
     // Adds n values (they must lie in [lo, hi]; values outside are clamped to the edge bins).
     void add(const float* x, int64_t n);

@@ -58,13 +58,19 @@ result<quant_plan> tune_plan(tensor_builder& b, const quant_plan& start, double 
     }
     std::stable_sort(gain.begin(), gain.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
 
+    // Rung by rung: first every entry one step down its ladder (most harmful first), and only then,
+    // if that is not enough, the second step. Walking one entry all the way to fp32 before touching
+    // the next gave up most of the compression for AUC that int8 rows / bf16 layers already recover
+    // (measured on the mlperf-v1 synth model: 1.12× instead of several-fold at the same budget).
     quant_plan p = start;
-    for (const auto& [g, n] : gain) {
-        for (qtype t : ladder(n, start.layers.at(n))) {
-            p.layers[n] = t;
+    for (size_t rung = 0; rung < 2; ++rung) {
+        for (const auto& [g, n] : gain) {
+            const std::vector<qtype> steps = ladder(n, start.layers.at(n));
+            if (rung >= steps.size()) continue;
+            p.layers[n] = steps[rung];
             auto a = plan_auc(b, p, ds, k, e0, e1, rs);
             if (!a.ok()) return a.error();
-            if (note(n + " → " + qtype_name(t), *a)) return p;
+            if (note(n + " → " + qtype_name(steps[rung]), *a)) return p;
         }
     }
     return status::error("--max-auc-drop " + f6(max_drop) + ": no plan meets it: even with every layer and "

@@ -1,8 +1,8 @@
 // Accuracy-driven fallback (calibrate --max-auc-drop X --eval-rows A:B), README.md "Fallback".
 // Ranks the quantized layers and tables by measured sensitivity (AUC gained by putting each one
-// alone back to fp32 on the evaluation rows), then walks the most harmful first down its ladder
-// (Linear int8 → bf16 → fp32; table uint4 → int8 → fp32), measuring after every step, and returns
-// the first plan whose AUC drop is ≤ X.
+// alone back to fp32 on the evaluation rows), then moves entries down their ladders (Linear int8 →
+// bf16 → fp32; table uint4 → int8 → fp32) most harmful first, one rung for every entry before the
+// second rung of any, measuring after every step, and returns the first plan whose AUC drop is ≤ X.
 #pragma once
 #include <functional>
 #include <string>
