@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""`dlrm calibrate`, `run --int8 / --simulate / --bf16`, `requantize` end to end on a synth model:
+every method writes a model that runs, the report has its fields, the fallback loop moves layers
+until a budget that the default plan misses is met (or says that none can be), requantize keeps the
+plan and the ranges, and bad input (unknown plan names, a uint4 Linear, empty ranges, a model whose
+architecture differs, --int8 on an uncalibrated model) is a clear error that leaves nothing behind.
+
+Prints "PASS name" / "FAIL name: why" lines; exit 1 if any failed.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
+from dlrm_file import read_dlrm_metadata, read_dlrm_tensor, write_dlrm  # noqa: E402
+
+DLRM = os.environ.get("DLRM_BIN", "build/tools/dlrm")
+failures = 0
+
+
+def check(name, ok, why=""):
+    global failures
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why), flush=True)
+    failures += 0 if ok else 1
+
+
+def dlrm(*args):
+    return subprocess.run([DLRM, *args], capture_output=True, text=True)
+
+
+def expect_error(name, args, needles, out=None):
+    p = dlrm(*args)
+    lines = [l for l in p.stderr.splitlines() if l.startswith("dlrm: error")]
+    msg = lines[-1] if lines else p.stderr.strip()
+    missing = [n for n in needles if n not in msg]
+    left = out is not None and os.path.exists(out)
+    check(f"{name}: {msg.splitlines()[0] if msg else '(no message)'}",
+          p.returncode != 0 and not missing and not left,
+          f"exit {p.returncode}, missing {missing}, output left {left}")
+
+
+def main():
+    root = tempfile.mkdtemp(prefix="dlrm-calib-")
+    try:
+        d = os.path.join(root, "syn")
+        p = dlrm("synth", "--shape", "small", "--samples", "60000", "--seed", "11", "--out", d)
+        if p.returncode != 0:
+            check("synth", False, p.stderr)
+            return
+        model = os.path.join(d, "model.dlrm")
+
+        # Every range method gives a model that runs, with its own ranges.
+        scales = {}
+        for method in ("minmax", "histogram", "percentile", "entropy"):
+            out = os.path.join(root, f"{method}.dlrm")
+            rep = os.path.join(root, f"{method}.json")
+            p = dlrm("calibrate", model, d, "--rows", "0:20000", "--method", method, "--eval-rows", "40000:60000",
+                     "-o", out, "--report", rep)
+            if p.returncode != 0:
+                check(f"calibrate --method {method}", False, p.stderr.strip())
+                continue
+            r = json.load(open(rep))
+            keys = all(k in r for k in ("layers", "tables", "bytes_fp32", "bytes_quantized", "auc_fp32", "auc_quantized"))
+            lay = all("sqnr_db" in l and "dtype" in l for l in r["layers"])
+            int8 = [l for l in r["layers"] if l["dtype"] == "int8"]
+            qp = all("scale" in l and "zero_point" in l and 0 <= l["zero_point"] <= 255 for l in int8)
+            cal = read_dlrm_metadata(out)["model"]["quantization"]["calibration"]
+            prov = cal.get("method") == method and cal.get("rows") == [0, 20000] and "source_xxh64" in cal and "date" in cal
+            scales[method] = [l["scale"] for l in int8]
+            pr = dlrm("run", out, d, "--int8", "--rows", "40000:60000", "--json")
+            check(f"--method {method}: report (layers, SQNR, qparams, bytes, AUC), provenance, runs with --int8 "
+                  f"(drop {r['auc_fp32'] - r['auc_quantized']:.5f})",
+                  keys and lay and qp and prov and len(int8) > 0 and pr.returncode == 0,
+                  f"keys {keys} layers {lay} qparams {qp} provenance {prov} run {pr.stderr.strip()}")
+        if len(scales) == 4:
+            check("the four methods choose different ranges", len({tuple(v) for v in scales.values()}) == 4, str(scales))
+
+        q = os.path.join(root, "histogram.dlrm")
+        # --int8 is the default for a calibrated model; --simulate and --fp32 behave as documented.
+        a = dlrm("run", q, d, "--rows", "0:5000", "--out", os.path.join(root, "a.npy"))
+        b = dlrm("run", q, d, "--rows", "0:5000", "--int8", "--out", os.path.join(root, "b.npy"))
+        same = a.returncode == 0 and b.returncode == 0 and \
+            open(os.path.join(root, "a.npy"), "rb").read() == open(os.path.join(root, "b.npy"), "rb").read()
+        check("a calibrated model runs its plan by default (same bytes as --int8)", same, a.stderr + b.stderr)
+        expect_error("--fp32 on a quantized model", ["run", q, d, "--fp32", "--out", os.path.join(root, "c.npy")],
+                     ["int8", "--int8"], os.path.join(root, "c.npy"))
+        expect_error("--int8 on an uncalibrated model", ["run", model, d, "--int8", "--out", os.path.join(root, "c.npy")],
+                     ["dlrm calibrate"], os.path.join(root, "c.npy"))
+        pb = dlrm("run", model, d, "--bf16", "--rows", "0:5000", "--json")
+        check("--bf16 runs an fp32 model", pb.returncode == 0 and json.loads(pb.stdout)["precision"] == "bf16", pb.stderr)
+
+        # Fallback: a budget below the default plan's drop forces trials; the result meets it.
+        r = json.load(open(os.path.join(root, "histogram.json")))
+        drop = r["auc_fp32"] - r["auc_quantized"]
+        budget = max(drop / 3, 0.0)
+        out = os.path.join(root, "tuned.dlrm")
+        rep = os.path.join(root, "tuned.json")
+        p = dlrm("calibrate", model, d, "--rows", "0:20000", "--eval-rows", "40000:60000", "--max-auc-drop",
+                 f"{budget:.6f}", "-o", out, "--report", rep)
+        if p.returncode == 0:
+            t = json.load(open(rep))
+            moved = [x for x in t["trials"] if not x["what"].startswith(("start", "sensitivity"))]
+            final = t["auc_fp32"] - t["auc_quantized"]
+            plan = read_dlrm_metadata(out)["model"]["quantization"]["plan"]
+            check(f"fallback: default drop {drop:.5f} > budget {budget:.5f}: {len(moved)} fallback trials, "
+                  f"final drop {final:.5f}, {sum(v != 'fp32' for v in plan.values())} entries still quantized",
+                  drop > budget and len(moved) >= 1 and final <= budget + 1e-12 and t["trials"][-1]["meets"],
+                  json.dumps(t["trials"][-3:]))
+            check("fallback trials are printed", "trial" in p.stderr and "meets the budget" in p.stderr, p.stderr[-500:])
+        else:
+            check("fallback: no plan meets the budget: said so, nothing written",
+                  "no plan meets" in p.stderr and not os.path.exists(out), p.stderr.strip())
+        expect_error("--max-auc-drop without --eval-rows",
+                     ["calibrate", model, d, "--max-auc-drop", "0.5", "-o", os.path.join(root, "x.dlrm")], ["--eval-rows"], os.path.join(root, "x.dlrm"))
+
+        # requantize: new weights of the same architecture keep the plan and the ranges.
+        meta = read_dlrm_metadata(model)
+        tensors, dtypes = [], {}
+        rng = np.random.default_rng(3)
+        for e in meta["tensors"]:
+            arr = read_dlrm_tensor(model, e["name"], meta)
+            if e["dtype"] == "f32" and not e["name"].startswith("emb."):
+                arr = (arr * (1 + 0.05 * rng.standard_normal(arr.shape))).astype(np.float32)
+            tensors.append((e["name"], arr))
+        new = os.path.join(root, "retrained.dlrm")
+        write_dlrm(new, tensors, meta["model"])
+        nq = os.path.join(root, "retrained-int8.dlrm")
+        p = dlrm("requantize", new, "--like", q, "-o", nq)
+        if p.returncode != 0:
+            check("requantize", False, p.stderr.strip())
+        else:
+            a, b = read_dlrm_metadata(q)["model"]["quantization"], read_dlrm_metadata(nq)["model"]["quantization"]
+            w_old = read_dlrm_tensor(q, "top.0.weight")
+            w_new = read_dlrm_tensor(nq, "top.0.weight")
+            runs = dlrm("run", nq, d, "--rows", "0:2000", "--json").returncode == 0
+            check("requantize: same plan and activation ranges, new int8 weights, provenance kept, runs",
+                  a["plan"] == b["plan"] and a["activations"] == b["activations"] and not np.array_equal(w_old, w_new)
+                  and "requantized_from" in b["calibration"] and runs, p.stderr)
+
+        # Bad input.
+        bad_plan = os.path.join(root, "bad_plan.json")
+        json.dump({"top.9": "fp32"}, open(bad_plan, "w"))
+        expect_error("plan names a layer that does not exist",
+                     ["calibrate", model, d, "--plan", bad_plan, "-o", os.path.join(root, "x.dlrm")],
+                     ["bad_plan.json", "top.9"], os.path.join(root, "x.dlrm"))
+        json.dump({"top.0": "uint4"}, open(bad_plan, "w"))
+        expect_error("uint4 on a Linear layer", ["calibrate", model, d, "--plan", bad_plan, "-o", os.path.join(root, "x.dlrm")],
+                     ["top.0", "uint4"], os.path.join(root, "x.dlrm"))
+        json.dump({"emb.0": "int4"}, open(bad_plan, "w"))
+        expect_error("unknown dtype", ["calibrate", model, d, "--plan", bad_plan, "-o", os.path.join(root, "x.dlrm")],
+                     ["int4"], os.path.join(root, "x.dlrm"))
+        expect_error("empty calibration range", ["calibrate", model, d, "--rows", "100:100", "-o", os.path.join(root, "x.dlrm")],
+                     ["--rows", "empty"], os.path.join(root, "x.dlrm"))
+        expect_error("unknown method", ["calibrate", model, d, "--method", "magic", "-o", os.path.join(root, "x.dlrm")],
+                     ["magic"], os.path.join(root, "x.dlrm"))
+        expect_error("report into a missing folder: no model written either",
+                     ["calibrate", model, d, "--rows", "0:2000", "-o", os.path.join(root, "x.dlrm"),
+                      "--report", os.path.join(root, "nope", "r.json")], ["nope"], os.path.join(root, "x.dlrm"))
+        other = os.path.join(root, "other")
+        dlrm("synth", "--shape", "small", "--samples", "2000", "--seed", "12", "--rows-cap", "50", "--out", other)
+        expect_error("requantize a model of another architecture",
+                     ["requantize", os.path.join(other, "model.dlrm"), "--like", q, "-o", os.path.join(root, "y.dlrm")],
+                     ["architectures differ"], os.path.join(root, "y.dlrm"))
+        expect_error("requantize --like an uncalibrated model",
+                     ["requantize", model, "--like", model, "-o", os.path.join(root, "y.dlrm")],
+                     ["no quantization plan"], os.path.join(root, "y.dlrm"))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
