@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/executor.h"
+#include "engine/machine_peaks.h"
 #include "engine/model.h"
 #include "engine/synth.h"
 #include "formats/criteo/criteo_dataset.h"
@@ -77,7 +78,19 @@ nlohmann::json throughput(const model& m, const kernels::kernel_table& k, const 
     const double secs = since(t0);
     const double total = times.read + times.bottom + times.embbag + times.interaction + times.top;
     const double rps = double(scored) / secs;
+    // The ceiling of the precision's multiply-add instruction, measured now on as many threads.
+    const peak_kind pk = p == precision::int8 ? peak_kind::vnni : p == precision::bf16 ? peak_kind::bf16 : peak_kind::fma;
+    const machine_peak& peak = measure_peak(pk, (*ex)->threads());
+    const double ops = rps * 2.0 * double(m.config().macs_per_sample());
+    nlohmann::json peak_j = {{"instruction", peak_kind_name(pk)}};
+    if (peak.per_core > 0) {
+        peak_j["per_core_gops"] = peak.per_core / 1e9;
+        peak_j["fraction"] = ops / (peak.per_core * (*ex)->threads());
+    } else {
+        peak_j["absent"] = peak.why_absent;
+    }
     return {{"precision", precision_name(p)},
+            {"peak", peak_j},
             {"rows_per_s", rps},
             {"rows", scored},
             {"seconds", secs},
@@ -174,13 +187,19 @@ void bench(const bench_args& a) {
     }
     std::printf("%s: %s MACs/row, %s kernels\n", a.model.c_str(), with_commas(m->config().macs_per_sample()).c_str(),
                 kernels::isa_name((*k)->level));
-    std::printf("%-6s %12s %9s %8s %7s   %6s %6s %6s %6s %6s\n", "prec", "rows/s", "GFLOP/s", "threads", "batch",
-                "read", "bottom", "embbag", "inter", "top");
+    std::printf("%-6s %12s %9s %11s %8s %7s   %6s %6s %6s %6s %6s\n", "prec", "rows/s", "GFLOP/s", "of peak", "threads",
+                "batch", "read", "bottom", "embbag", "inter", "top");
     for (const auto& r : results) {
         const auto& f = r["stage_fraction"];
-        std::printf("%-6s %12s %9.1f %8d %7lld   %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%%\n",
+        const auto& pk = r["peak"];
+        char of_peak[32] = "-";
+        if (pk.contains("fraction"))
+            std::snprintf(of_peak, sizeof of_peak, "%.1f%% %s", 100 * pk["fraction"].get<double>(),
+                          pk["instruction"].get<std::string>().c_str());
+        std::printf("%-6s %12s %9.1f %11s %8d %7lld   %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%%\n",
                     r["precision"].get<std::string>().c_str(),
                     with_commas(static_cast<long long>(r["rows_per_s"].get<double>())).c_str(), r["gflops"].get<double>(),
+                    of_peak,
                     r["threads"].get<int>(), static_cast<long long>(r["batch"].get<int64_t>()),
                     100 * f["read"].get<double>(), 100 * f["bottom_mlp"].get<double>(),
                     100 * f["embedding_bag"].get<double>(), 100 * f["interaction"].get<double>(),
