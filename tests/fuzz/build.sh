@@ -17,7 +17,8 @@ LIB_SOURCES="formats/mapped_file.cpp formats/npy/npy.cpp
   formats/weights/weights_dtype.cpp formats/weights/weights_header.cpp formats/weights/weights_metadata.cpp
   formats/weights/weights_reader.cpp formats/weights/weights_writer.cpp formats/weights/xxhash64.cpp
   formats/criteo/criteo_dataset.cpp formats/criteo_tsv/criteo_tsv.cpp
-  formats/torch/pickle_reader.cpp formats/torch/torch_checkpoint.cpp"
+  formats/torch/pickle_reader.cpp formats/torch/torch_checkpoint.cpp
+  engine/quant/plan.cpp engine/model_config.cpp kernels/row_type.cpp"
 TARGETS=$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')
 
 FLAGS="-std=c++20 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas

@@ -181,8 +181,21 @@ def torch_seeds():
     put(t, "legacy_refused", b.getvalue())
 
 
+def plan_seeds():
+    # --plan files (by name, with and without the {"plan": ...} wrapper) and a stored quantization object.
+    put("fuzz_plan_json", "overrides", b'{"top.0": "bf16", "emb.3": "int8", "bottom.0": "fp32"}')
+    put("fuzz_plan_json", "wrapped", b'{"plan": {"emb.0": "uint4", "top.2": "fp16"}}')
+    put("fuzz_plan_json", "bad_name", b'{"top.99": "fp32"}')
+    acts = ", ".join(f'"{n}": {{"scale": 0.05, "zero_point": 3}}' for n in ("bottom.0", "bottom.1", "bottom.2", "top.0", "top.1", "top.2"))
+    plan = ", ".join([f'"{n}": "int8"' for n in ("bottom.0", "bottom.1", "bottom.2", "top.0", "top.1", "top.2")] +
+                     [f'"emb.{t}": "uint4"' for t in range(26)])
+    put("fuzz_plan_json", "stored_small", ('{"plan": {' + plan + '}, "activations": {' + acts + '}, '
+                                           '"calibration": {"rows": [0, 128000], "method": "histogram"}}').encode())
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
+    plan_seeds()
     npy_seeds()
     zip_seeds()
     weights_seeds()
