@@ -75,11 +75,16 @@ using gemm_bf16_fn = void (*)(const gemm_f32_args& a);
 //   Weights:     real = w_scale[n] · w[n][k],     w ∈ [−127,127] (symmetric per output channel).
 //   acc[m][n] = Σ_k src[m][k] · w[n][k] − comp[n],   comp[n] = src_zp · Σ_k w[n][k]  (precomputed)
 //   v = src_scale · w_scale[n] · acc + (bias ? bias[n] : 0),  relu if epi == relu
-//   dst_f32: dst_f32[m·ldd + n] = v                                      (if dst_f32 != null)
-//   dst_u8:  dst_u8[m·ldd + n] = clamp(nearbyint(v · inv) + dst_zp, 0, 255)  (otherwise),
+//   DCN cross (x0 != null; DLRM v2, the W_l GEMM):  v = x0[m·ldx + n] · v + xl[m·ldx + n],
+//            as two roundings (product, then sum), after bias and ReLU
+//   dst_f32: dst_f32[m·ldd + n] = v                                      (if dst_f32 != null;
+//            it may be the same array as xl, with ldd == ldx)
+//   dst_u8:  dst_u8[m·ldq + n] = clamp(nearbyint(v · inv) + dst_zp, 0, 255) (if dst_u8 != null),
 //            inv = 1.0f / dst_scale rounded to fp32 once, v · inv one fp32 product (as fbgemm and
-//            PyTorch quantize: a multiply per element, not a division)
-// Exactly one of dst_f32 / dst_u8 is non-null.
+//            PyTorch quantize: a multiply per element, not a division); ldq = 0 means ldd.
+// At least one of dst_f32 / dst_u8 is non-null; with both, each gets the same v: a layer can hand
+// the next int8 layer its input already quantized (that layer's qparams as dst_scale / dst_zp)
+// and keep the fp32 value (DCN: the residual x_{l+1}).
 struct gemm_u8s8_args {
     int64_t M, N, K;
     const uint8_t* src; int64_t lda;
@@ -92,6 +97,10 @@ struct gemm_u8s8_args {
     uint8_t* dst_u8; float dst_scale; int32_t dst_zp;
     int64_t ldd;
     epilogue epi;
+    int64_t ldq = 0;               // row stride of dst_u8 (0: ldd)
+    const float* x0 = nullptr;     // DCN cross: x0 and xl, M × N at row stride ldx
+    const float* xl = nullptr;
+    int64_t ldx = 0;
 };
 using gemm_u8s8_packed_bytes_fn = size_t (*)(int64_t N, int64_t K);
 using gemm_u8s8_pack_fn = void (*)(const int8_t* w /* N×K */, int64_t N, int64_t K, void* packed);

@@ -54,13 +54,23 @@ const std::vector<variant>& registry() {
         line(family::convert, isa::ref, any_cpu, convert__ref),
         // generic (kernels/generic/): xsimd for the baseline ISA (SSE2 / NEON), runs everywhere.
         line(family::gemm_f32, isa::generic, any_cpu, gemm_f32__generic_6x8),
+        line(family::gemm_bf16, isa::generic, any_cpu, gemm_bf16__generic_6x8),
+        line(family::gemm_u8s8, isa::generic, any_cpu, gemm_u8s8s32__generic_4x8),
+        line(family::embbag, isa::generic, any_cpu, embbag_sum__generic),
         line(family::interact_dot, isa::generic, any_cpu, interact_dot_f32__generic),
         line(family::dcn_cross, isa::generic, any_cpu, dcn_cross_f32__generic),
+        line(family::sigmoid, isa::generic, any_cpu, sigmoid_f32__generic),
+        line(family::convert, isa::generic, any_cpu, convert__generic),
 #if defined(__x86_64__)
         // avx2 (kernels/generic/ built with -mavx2 -mfma -mf16c): needs avx2 fma f16c only.
         line(family::gemm_f32, isa::avx2, cpu_avx2, gemm_f32__avx2_6x16),
+        line(family::gemm_bf16, isa::avx2, cpu_avx2, gemm_bf16__avx2_6x16),
+        line(family::gemm_u8s8, isa::avx2, cpu_avx2, gemm_u8s8s32__avx2_4x16),
+        line(family::embbag, isa::avx2, cpu_avx2, embbag_sum__avx2),
         line(family::interact_dot, isa::avx2, cpu_avx2, interact_dot_f32__avx2),
         line(family::dcn_cross, isa::avx2, cpu_avx2, dcn_cross_f32__avx2),
+        line(family::sigmoid, isa::avx2, cpu_avx2, sigmoid_f32__avx2),
+        line(family::convert, isa::avx2, cpu_avx2, convert__avx2),
         // avx512 (kernels/x86/avx512/): hand-written intrinsics.
         line(family::gemm_f32, isa::avx512, cpu_avx512, gemm_f32__avx512_14x32),
         line(family::gemm_bf16, isa::avx512, cpu_avx512bf16, gemm_bf16__avx512bf16_14x32),
@@ -77,6 +87,7 @@ const std::vector<variant>& registry() {
         // neon (kernels/arm/neon/): hand-written intrinsics; the dotprod GEMM first, its plain-NEON
         // fallback after it.
         line(family::gemm_f32, isa::neon, cpu_neon, gemm_f32__neon_6x16),
+        line(family::gemm_bf16, isa::neon, cpu_neon, gemm_bf16__neon_6x16),
         line(family::gemm_u8s8, isa::neon, cpu_neon_dotprod, gemm_u8s8s32__neondot_4x16),
         line(family::gemm_u8s8, isa::neon, cpu_neon, gemm_u8s8s32__neon_4x16),
         line(family::embbag, isa::neon, cpu_neon, embbag_sum__neon),

@@ -312,33 +312,60 @@ struct u8s8_out {
     guarded<uint8_t> u8;
 };
 
-u8s8_out run_u8s8(const gemm_u8s8_kernel& k, const u8s8_case& c, bool with_bias, epilogue epi, bool to_u8) {
+// What a call writes: fp32 only, u8 only, both (u8 at its own stride ldq), or the DCN cross with
+// both outputs and dst_f32 the same array as xl (the engine's in-place x_{l+1}).
+enum class u8s8_mode { f32, u8, both, cross };
+const char* mode_name(u8s8_mode m) {
+    return m == u8s8_mode::f32 ? "f32" : m == u8s8_mode::u8 ? "u8" : m == u8s8_mode::both ? "both" : "cross";
+}
+bool writes_f32(u8s8_mode m) { return m != u8s8_mode::u8; }
+bool writes_u8(u8s8_mode m) { return m != u8s8_mode::f32; }
+int64_t ldq_of(const u8s8_case& c, u8s8_mode m) { return m == u8s8_mode::u8 ? c.ldd : c.N + 9; }
+// The cross inputs: multiples of 1/4 in [−2, 2], so with power-of-two scales every step is exact.
+float cross_x0(int64_t m, int64_t n) { return float(int((m * 7 + n * 3) % 17) - 8) / 4; }
+float cross_xl(int64_t m, int64_t n) { return float(int((m * 5 + n * 11) % 13) - 6) / 4; }
+
+u8s8_out run_u8s8(const gemm_u8s8_kernel& k, const u8s8_case& c, bool with_bias, epilogue epi, u8s8_mode mode) {
+    const int64_t ldq = ldq_of(c, mode);
     packed_buf packed(k.packed_bytes(c.N, c.K));
     k.pack(c.w.data(), c.N, c.K, packed.data());
     CHECK_MESSAGE(packed.tail_intact(), std::string(k.name), ": pack wrote past packed_bytes");
     guarded<uint8_t> src(c.src.size(), 1, 0);  // misaligned by one byte
     std::memcpy(src.data(), c.src.data(), c.src.size());
     u8s8_out out{guarded<float>(size_t(c.M * c.ldd), 1, sentinel_f32()),
-                 guarded<uint8_t>(size_t(c.M * c.ldd), 1, uint8_t(0xA5))};
+                 guarded<uint8_t>(size_t(c.M * std::max(c.ldd, ldq)), 1, uint8_t(0xA5))};
+    guarded<float> x0(size_t(c.M * c.ldd), 1, sentinel_f32());
+    if (mode == u8s8_mode::cross)
+        for (int64_t m = 0; m < c.M; ++m)
+            for (int64_t n = 0; n < c.N; ++n) {
+                x0[size_t(m * c.ldd + n)] = cross_x0(m, n);
+                out.f32[size_t(m * c.ldd + n)] = cross_xl(m, n);  // xl, overwritten in place by x0·v + xl
+            }
     gemm_u8s8_args a{c.M, c.N, c.K, src.data(), c.lda, c.src_scale, c.src_zp, packed.data(),
                      c.w_scale.data(), c.comp.data(), with_bias ? c.bias.data() : nullptr,
-                     to_u8 ? nullptr : out.f32.data(), to_u8 ? out.u8.data() : nullptr, c.dst_scale, c.dst_zp,
-                     c.ldd, epi};
+                     writes_f32(mode) ? out.f32.data() : nullptr, writes_u8(mode) ? out.u8.data() : nullptr,
+                     c.dst_scale, c.dst_zp, c.ldd, epi};
+    a.ldq = mode == u8s8_mode::u8 ? 0 : ldq;
+    if (mode == u8s8_mode::cross) {
+        a.x0 = x0.data();
+        a.xl = out.f32.data();
+        a.ldx = c.ldd;
+    }
     k.run(a);
-    // Whichever dst was not asked for must be left entirely alone.
+    // Whichever dst was not asked for must be left entirely alone, and row gaps too.
     for (int64_t m = 0; m < c.M; ++m) {
-        for (int64_t n = 0; n < c.ldd; ++n) {
-            const size_t i = size_t(m * c.ldd + n);
-            if (to_u8) {
-                if (n >= c.N && out.u8[i] != 0xA5) CHECK_MESSAGE(false, std::string(k.name), ": wrote a dst_u8 row gap");
-                if (!same_bits(out.f32[i], out.f32.sentinel)) CHECK_MESSAGE(false, std::string(k.name), ": wrote dst_f32 in u8 mode");
-            } else if (out.u8[i] != 0xA5) {
+        for (int64_t n = 0; n < std::max(c.ldd, ldq); ++n) {
+            const size_t iq = size_t(m * ldq + n), i = size_t(m * c.ldd + n);
+            if (writes_u8(mode) && n < ldq && n >= c.N && out.u8[iq] != 0xA5)
+                CHECK_MESSAGE(false, std::string(k.name), ": wrote a dst_u8 row gap");
+            if (!writes_u8(mode) && out.u8[size_t(m * c.ldd + std::min(n, c.ldd - 1))] != 0xA5)
                 CHECK_MESSAGE(false, std::string(k.name), ": wrote dst_u8 in f32 mode");
-            }
+            if (!writes_f32(mode) && n < c.ldd && !same_bits(out.f32[i], out.f32.sentinel))
+                CHECK_MESSAGE(false, std::string(k.name), ": wrote dst_f32 in u8 mode");
         }
     }
-    if (to_u8) CHECK_MESSAGE(out.u8.outside_intact(), std::string(k.name), ": wrote outside dst_u8");
-    else CHECK_MESSAGE(dst_gaps_intact(out.f32, c.M, c.N, c.ldd), std::string(k.name), ": wrote outside dst_f32");
+    if (writes_u8(mode)) CHECK_MESSAGE(out.u8.outside_intact(), std::string(k.name), ": wrote outside dst_u8");
+    if (writes_f32(mode)) CHECK_MESSAGE(dst_gaps_intact(out.f32, c.M, c.N, c.ldd), std::string(k.name), ": wrote outside dst_f32");
     return out;
 }
 
@@ -351,8 +378,9 @@ TEST_CASE("gemm_u8s8 ref matches an independent computation") {
         for (auto [M, N, K] : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {7, 33, 85}, {3, 512, 3456}}) {
             INFO("M=", M, " N=", N, " K=", K, " seed=", seed, " pow2=", pow2);
             u8s8_case c = make_u8s8_case(M, N, K, rng, pow2);
-            u8s8_out f = run_u8s8(gemm_u8s8s32__ref, c, true, epilogue::none, false);
-            u8s8_out q = run_u8s8(gemm_u8s8s32__ref, c, true, epilogue::relu, true);
+            u8s8_out f = run_u8s8(gemm_u8s8s32__ref, c, true, epilogue::none, u8s8_mode::f32);
+            u8s8_out q = run_u8s8(gemm_u8s8s32__ref, c, true, epilogue::relu, u8s8_mode::u8);
+            u8s8_out x = run_u8s8(gemm_u8s8s32__ref, c, true, epilogue::none, u8s8_mode::cross);
             for (int64_t m = 0; m < M; ++m) {
                 for (int64_t n = 0; n < N; ++n) {
                     // The real-valued definition: scales times (q − zp)·w, summed exactly in int64.
@@ -370,6 +398,12 @@ TEST_CASE("gemm_u8s8 ref matches an independent computation") {
                     REQUIRE(std::fabs(double(q.u8[i]) - r) <= 1.0);
                     // With power-of-two scales the ref is exact whenever acc and v are exact in fp32.
                     if (pow2 && std::fabs(double(acc)) < 1 << 24 && double(float(v)) == v) REQUIRE(double(q.u8[i]) == r);
+                    // DCN cross: x0·v + xl on the fp32 v, product and sum each rounded once.
+                    const float p = cross_x0(m, n) * f.f32[i];
+                    REQUIRE(same_bits(x.f32[i], p + cross_xl(m, n)));
+                    // Both outputs: the u8 copy is the requantized cross value, at its own stride.
+                    const double rq = std::min(255.0, std::max(0.0, std::nearbyint(double(x.f32[i]) / c.dst_scale) + c.dst_zp));
+                    REQUIRE(std::fabs(double(x.u8[size_t(m * ldq_of(c, u8s8_mode::cross) + n)]) - rq) <= 1.0);
                 }
             }
         }
@@ -385,27 +419,30 @@ TEST_CASE("gemm_u8s8 variants match the ref") {
                 const u8s8_case c = make_u8s8_case(M, N, K, rng, pow2);
                 for (bool with_bias : {false, true}) {
                     for (epilogue epi : {epilogue::none, epilogue::relu}) {
-                        for (bool to_u8 : {false, true}) {
+                        for (u8s8_mode mode : {u8s8_mode::f32, u8s8_mode::u8, u8s8_mode::both, u8s8_mode::cross}) {
                             INFO("variant ", std::string(k->name), " M=", M, " N=", N, " K=", K, " seed=", seed, " pow2=", pow2,
-                                 " bias=", with_bias, " relu=", epi == epilogue::relu, " u8=", to_u8);
-                            u8s8_out got = run_u8s8(*k, c, with_bias, epi, to_u8);
-                            u8s8_out want = run_u8s8(gemm_u8s8s32__ref, c, with_bias, epi, to_u8);
+                                 " bias=", with_bias, " relu=", epi == epilogue::relu, " outputs=", std::string(mode_name(mode)));
+                            u8s8_out got = run_u8s8(*k, c, with_bias, epi, mode);
+                            u8s8_out want = run_u8s8(gemm_u8s8s32__ref, c, with_bias, epi, mode);
+                            const int64_t ldq = ldq_of(c, mode);
                             int bad = 0;
                             for (int64_t m = 0; m < M && bad < 5; ++m) {
                                 for (int64_t n = 0; n < N && bad < 5; ++n) {
-                                    const size_t i = size_t(m * c.ldd + n);
-                                    bool ok;
-                                    if (to_u8) {
-                                        // Arbitrary scales: an fma or a reciprocal may move a rounding tie by one.
-                                        ok = pow2 ? got.u8[i] == want.u8[i] : std::abs(got.u8[i] - want.u8[i]) <= 1;
-                                    } else {
+                                    const size_t i = size_t(m * c.ldd + n), iq = size_t(m * ldq + n);
+                                    // Arbitrary scales: an fma or a reciprocal may move a rounding tie by one.
+                                    const bool ok_u8 = !writes_u8(mode) ||
+                                                       (pow2 ? got.u8[iq] == want.u8[iq] : std::abs(got.u8[iq] - want.u8[iq]) <= 1);
+                                    bool ok_f32 = true;
+                                    if (writes_f32(mode)) {
                                         const float g = got.f32[i], w = want.f32[i];
-                                        ok = pow2 ? g == w : std::fabs(g - w) <= 4 * f_eps * (std::fabs(w) + std::fabs(c.bias[size_t(n)]));
+                                        const double x = mode == u8s8_mode::cross ? std::fabs(cross_x0(m, n)) + 1 : 1;
+                                        ok_f32 = pow2 ? same_bits(g, w)
+                                                      : std::fabs(g - w) <= 4 * f_eps * x * (std::fabs(w) + std::fabs(c.bias[size_t(n)]) + 2);
                                     }
-                                    if (!ok) {
+                                    if (!ok_u8 || !ok_f32) {
                                         ++bad;
-                                        CHECK_MESSAGE(false, "dst[", m, "][", n, "]: ", (to_u8 ? double(got.u8[i]) : got.f32[i]),
-                                                      ", ref ", (to_u8 ? double(want.u8[i]) : want.f32[i]));
+                                        CHECK_MESSAGE(false, "dst[", m, "][", n, "]: f32 ", got.f32[i], " (ref ", want.f32[i], "), u8 ",
+                                                      int(got.u8[iq]), " (ref ", int(want.u8[iq]), ")");
                                     }
                                 }
                             }

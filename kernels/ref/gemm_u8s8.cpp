@@ -1,5 +1,5 @@
 // gemm_u8s8s32__ref: u8 activations × s8 weights with an s32 accumulator, zero point removed by the
-// precomputed compensation, then the fp32 epilogue (scale, bias, ReLU) and optional requantization.
+// precomputed compensation, then the fp32 epilogue (scale, bias, ReLU, DCN cross) and f32 and/or u8 stores.
 #include <cmath>
 #include <cstring>
 
@@ -27,6 +27,7 @@ uint8_t requantize(float v, float inv, int32_t zp) {
 void run(const gemm_u8s8_args& a) {
     const int8_t* w = static_cast<const int8_t*>(a.packed_w);
     const float inv = 1.0f / a.dst_scale;
+    const int64_t ldq = a.ldq ? a.ldq : a.ldd;
     for (int64_t m = 0; m < a.M; ++m) {
         const uint8_t* x = a.src + m * a.lda;
         for (int64_t n = 0; n < a.N; ++n) {
@@ -36,8 +37,12 @@ void run(const gemm_u8s8_args& a) {
             acc -= a.comp[n];
             float v = a.src_scale * a.w_scale[n] * float(acc) + (a.bias ? a.bias[n] : 0.0f);
             if (a.epi == epilogue::relu) v = v > 0.0f ? v : 0.0f;
+            if (a.x0) {
+                const float p = a.x0[m * a.ldx + n] * v;  // two roundings: -ffp-contract=off
+                v = p + a.xl[m * a.ldx + n];
+            }
             if (a.dst_f32) a.dst_f32[m * a.ldd + n] = v;
-            else a.dst_u8[m * a.ldd + n] = requantize(v, inv, a.dst_zp);
+            if (a.dst_u8) a.dst_u8[m * ldq + n] = requantize(v, inv, a.dst_zp);
         }
     }
 }

@@ -133,11 +133,7 @@ void run(const gemm_u8s8_args& a) {
     tile_job j{};
     j.K = a.K;
     j.lda = a.lda;
-    j.e.src_scale = a.src_scale;
-    j.e.ldd = a.ldd;
-    j.e.inv_dst_scale = 1.0f / a.dst_scale;
-    j.e.dst_zp = float(a.dst_zp);
-    j.e.relu = a.epi == epilogue::relu;
+    j.e = epilogue_for(a);
     for (int64_t p0 = 0; p0 < panels; p0 += panel_block) {
         const int64_t p1 = std::min(panels, p0 + panel_block);
         for (int64_t t = 0; t < rt.count; ++t) {
@@ -147,12 +143,7 @@ void run(const gemm_u8s8_args& a) {
                 const int64_t n0 = p * panel_cols;
                 j.b = packed + p * pb;
                 j.corr = corr + n0;
-                j.e.cols = std::min(panel_cols, a.N - n0);
-                j.e.w_scale = a.w_scale + n0;
-                j.e.comp = a.comp + n0;
-                j.e.bias = a.bias ? a.bias + n0 : nullptr;
-                j.e.dst_f32 = a.dst_f32 ? a.dst_f32 + m0 * a.ldd + n0 : nullptr;
-                j.e.dst_u8 = a.dst_u8 ? a.dst_u8 + m0 * a.ldd + n0 : nullptr;
+                point_epilogue(j.e, a, m0, n0, std::min(panel_cols, a.N - n0));
                 tiles[rt.rows(t) - 1](j);
             }
         }

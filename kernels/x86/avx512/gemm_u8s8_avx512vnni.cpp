@@ -19,7 +19,8 @@
 //     place, their partial last group assembled byte by byte (never reading past the row).
 //     The padded weights are zero, so the padding contributes nothing.
 //   - Epilogue in the order of the ref: v = (src_scale·w_scale[n])·float(acc − comp[n]) + bias[n],
-//     ReLU as max(v, 0); requantization as api.h: q = v·(1/dst_scale), clamped to [−256, 256] in fp32
+//     ReLU as max(v, 0), the DCN cross x0·v + xl when asked (DLRM v2's W GEMM writes x_{l+1}
+//     directly), then an fp32 and/or a u8 store (the next int8 layer's input); requantization as api.h: q = v·(1/dst_scale), clamped to [−256, 256] in fp32
 //     (a NaN becomes −256 because vmaxps returns its second operand), converted with round-to-nearest-
 //     even (vcvtps2dq in the default MXCSR mode, as nearbyint), + zero point, then vpmovusdb after a
 //     max with 0: 6 instructions per 16 outputs.
@@ -59,7 +60,8 @@ struct tile_job {
     // epilogue, at the panel's first column
     const float* w_scale; const int32_t* comp; const float* bias;
     float src_scale;
-    float* dst_f32; uint8_t* dst_u8;
+    float* dst_f32; uint8_t* dst_u8; int64_t ldq;
+    const float* x0; const float* xl; int64_t ldx;  // DCN cross (x0 != null), at the tile's first row/column
     float inv_dst_scale; int32_t dst_zp;
     bool relu;
 };
@@ -152,9 +154,14 @@ void tile(const tile_job& j) {
             __asm__("" : "+v"(r));
             if (j.bias) r = _mm512_add_ps(r, bias);
             if (j.relu) r = _mm512_max_ps(r, zero);
-            if (j.dst_f32) {
-                _mm512_mask_storeu_ps(j.dst_f32 + i * j.ldc + 16 * v, store, r);
-            } else {
+            if (j.x0) {
+                // x0·v + xl, product and sum rounded apart as the ref (the asm keeps them unfused)
+                __m512 p = _mm512_mul_ps(load_f32<NV>(j.x0 + i * j.ldx, v, store), r);
+                __asm__("" : "+v"(p));
+                r = _mm512_add_ps(p, load_f32<NV>(j.xl + i * j.ldx, v, store));
+            }
+            if (j.dst_f32) _mm512_mask_storeu_ps(j.dst_f32 + i * j.ldc + 16 * v, store, r);
+            if (j.dst_u8) {
                 // Clamping to [−256, 256] before the conversion keeps it in range without changing any
                 // result (zp ∈ [0, 255]: q + zp still lands ≤ 0 or ≥ 255); a NaN (vmaxps returns
                 // −256) ends at 0 after the zero point and the max.
@@ -162,7 +169,7 @@ void tile(const tile_job& j) {
                 q = _mm512_min_ps(_mm512_max_ps(q, _mm512_set1_ps(-256.0f)), _mm512_set1_ps(256.0f));
                 __m512i qi = _mm512_add_epi32(_mm512_cvtps_epi32(q), _mm512_set1_epi32(j.dst_zp));
                 qi = _mm512_max_epi32(qi, _mm512_setzero_si512());
-                _mm_mask_storeu_epi8(j.dst_u8 + i * j.ldc + 16 * v, store, _mm512_cvtusepi32_epi8(qi));
+                _mm_mask_storeu_epi8(j.dst_u8 + i * j.ldq + 16 * v, store, _mm512_cvtusepi32_epi8(qi));
             }
         }
     }
@@ -209,6 +216,8 @@ void run(const gemm_u8s8_args& a) {
     j.tail = staged ? 0 : a.K % group;
     j.lda = a.lda;
     j.ldc = a.ldd;
+    j.ldq = a.ldq ? a.ldq : a.ldd;
+    j.ldx = a.ldx;
     j.src_scale = a.src_scale;
     j.dst_zp = a.dst_zp;
     j.inv_dst_scale = 1.0f / a.dst_scale;
@@ -239,7 +248,9 @@ void run(const gemm_u8s8_args& a) {
                 j.comp = a.comp + n0;
                 j.bias = a.bias ? a.bias + n0 : nullptr;
                 j.dst_f32 = a.dst_f32 ? a.dst_f32 + m0 * a.ldd + n0 : nullptr;
-                j.dst_u8 = a.dst_u8 ? a.dst_u8 + m0 * a.ldd + n0 : nullptr;
+                j.dst_u8 = a.dst_u8 ? a.dst_u8 + m0 * j.ldq + n0 : nullptr;
+                j.x0 = a.x0 ? a.x0 + m0 * a.ldx + n0 : nullptr;
+                j.xl = a.xl ? a.xl + m0 * a.ldx + n0 : nullptr;
                 tiles[staged][nv - 1][rows - 1](j);
             }
         }
