@@ -33,6 +33,7 @@ struct executor::scratch {
     aligned_buffer<float> top_in;                 // m × interaction_out_width (dot) / x_l (dcn)
     aligned_buffer<float> dcn_low, dcn_y;         // m × rank, m × width
     aligned_buffer<uint8_t> qin;                  // int8 layers: the u8 input, m × widest input
+    aligned_buffer<uint8_t> q_a, q_b;             // u8 outputs of int8 layers for the next int8 layer
     aligned_buffer<float> fq;                     // simulate: the fake-quantized input, m × widest input
     int tid = 0;
 };
@@ -190,6 +191,10 @@ result<std::unique_ptr<executor>> executor::create(const model& m, const kernels
             s->dcn_y.resize(size_t(mb * c.interaction_in_width()));
         }
         if (o.prec == precision::int8 || o.prec == precision::simulate) s->qin.resize(size_t(mb * widest_in));
+        if (o.prec == precision::int8) {
+            s->q_a.resize(size_t(mb * widest_in));
+            s->q_b.resize(size_t(mb * widest_in));
+        }
         if (o.prec == precision::simulate) s->fq.resize(size_t(mb * widest_in));
         s->tid = i;
         e->scratch_.push_back(std::move(s));
@@ -197,23 +202,36 @@ result<std::unique_ptr<executor>> executor::create(const model& m, const kernels
     return e;
 }
 
-void executor::linear(const packed_linear& l, int64_t m, const float* src, int64_t lda, float* dst, int64_t ldd,
-                      kernels::epilogue epi, scratch& s) const {
-    const float* in = src;
-    int64_t ld_in = lda;
+void executor::linear(const packed_linear& l, int64_t m, const lin_in& in, const lin_out& out, kernels::epilogue epi,
+                      scratch& s) const {
     if (l.kind == gemm_kind::u8s8) {
-        // The f32 input quantized with the layer's calibrated qparams, then s32-accumulated s8·u8.
-        uint8_t* q = s.qin.data();
-        for (int64_t r = 0; r < m; ++r)
-            k_->convert.quantize_u8(l.in, src + r * lda, l.act.scale, l.act.zero_point, q + r * l.in);
-        kernels::gemm_u8s8_args a{m, l.out, l.in, q, l.in, l.act.scale, l.act.zero_point, l.w.data(), l.w_scale,
-                                  l.comp.data(), l.bias, dst, nullptr, 0.0f, 0, ldd, epi};
+        // The input quantized with the layer's calibrated qparams (unless the previous layer already
+        // wrote it so), then s32-accumulated u8·s8 with the epilogue writing what the caller asked
+        // for: fp32 and/or u8 for the next int8 layer, after the DCN cross when x0 is given.
+        const uint8_t* q = in.u8;
+        int64_t ldq_in = in.ldq;
+        if (!q) {
+            uint8_t* buf = s.qin.data();
+            for (int64_t r = 0; r < m; ++r)
+                k_->convert.quantize_u8(l.in, in.f32 + r * in.ld, l.act.scale, l.act.zero_point, buf + r * l.in);
+            q = buf;
+            ldq_in = l.in;
+        }
+        kernels::gemm_u8s8_args a{m, l.out, l.in, q, ldq_in, l.act.scale, l.act.zero_point, l.w.data(), l.w_scale,
+                                  l.comp.data(), l.bias, out.f32, out.u8, out.u8 ? out.q.scale : 1.0f,
+                                  out.u8 ? out.q.zero_point : 0, out.f32 ? out.ld : out.ldq, epi};
+        a.ldq = out.ldq;
+        a.x0 = out.x0;
+        a.xl = out.xl;
+        a.ldx = out.ldx;
         k_->gemm_u8s8.run(a);
     } else {
+        const float* src = in.f32;
+        int64_t ld_in = in.ld;
         if (l.fake_quant || l.round_bf16) {
             float* f = s.fq.data();
             for (int64_t r = 0; r < m; ++r) {
-                const float* x = src + r * lda;
+                const float* x = in.f32 + r * in.ld;
                 float* y = f + r * l.in;
                 if (l.fake_quant) {
                     // The same quantize_u8 kernel as --int8, so both see the same codes.
@@ -228,16 +246,16 @@ void executor::linear(const packed_linear& l, int64_t m, const float* src, int64
                     }
                 }
             }
-            in = f;
+            src = f;
             ld_in = l.in;
         }
-        kernels::gemm_f32_args a{m, l.out, l.in, in, ld_in, l.w.data(), l.bias, dst, ldd, epi};
+        kernels::gemm_f32_args a{m, l.out, l.in, src, ld_in, l.w.data(), l.bias, out.f32, out.ld, epi};
         if (l.kind == gemm_kind::bf16)
             k_->gemm_bf16.run(a);
         else
             k_->gemm_f32.run(a);
     }
-    if (hook_) hook_(s.tid, l.index, m, src, lda, dst, ldd);
+    if (hook_) hook_(s.tid, l.index, m, in.f32, in.ld, out.f32, out.ld);
 }
 
 status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, float* out, scratch& s,
@@ -259,16 +277,35 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
     for (size_t tb = 0; tb < s.bag_args.size(); ++tb) s.bag_args[tb].offsets = packed ? s.off_ptrs[tb] : nullptr;
     lap(t.read);
 
+    // Between two int8 layers the first writes the second's u8 input straight from its epilogue
+    // (the same codes a separate quantize pass would give); a hook (calibration) needs every
+    // layer's fp32 input and output, so it turns this off.
+    const bool chain = !hook_;
+    auto chained = [&](const packed_linear& a, const packed_linear* b) {
+        return chain && b && a.kind == gemm_kind::u8s8 && b->kind == gemm_kind::u8s8;
+    };
+    uint8_t* const qbuf[2] = {s.q_a.data(), s.q_b.data()};
+    int qi = 0;  // the u8 buffer the next chained output goes to
+
     // Bottom MLP: ReLU after every layer; the last one writes x_0 into the interaction input.
-    const float* src = s.dense.data();
-    int64_t lda = c.dense_features;
+    lin_in in{s.dense.data(), c.dense_features, nullptr, 0};
     for (size_t i = 0; i < bottom_.size(); ++i) {
         const bool last = i + 1 == bottom_.size();
-        float* dst = last ? s.inter_in.data() : (i % 2 ? s.act_b.data() : s.act_a.data());
-        const int64_t ldd = last ? in_w : bottom_[i].out;
-        linear(bottom_[i], m, src, lda, dst, ldd, kernels::epilogue::relu, s);
-        src = dst;
-        lda = ldd;
+        lin_out o;
+        if (last) {
+            o.f32 = s.inter_in.data();
+            o.ld = in_w;
+        } else if (chained(bottom_[i], &bottom_[i + 1])) {
+            o.u8 = qbuf[qi];
+            o.ldq = bottom_[i].out;
+            o.q = bottom_[i + 1].act;
+        } else {
+            o.f32 = i % 2 ? s.act_b.data() : s.act_a.data();
+            o.ld = bottom_[i].out;
+        }
+        linear(bottom_[i], m, in, o, kernels::epilogue::relu, s);
+        in = {o.f32, o.ld, o.u8, o.ldq};
+        if (o.u8) qi ^= 1;
     }
     lap(t.bottom);
 
@@ -277,46 +314,86 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
     k_->embbag.run(eb);
     lap(t.embbag);
 
-    const float* top_src = nullptr;
-    int64_t top_ld = 0;
+    lin_in top_in{nullptr, 0, nullptr, 0};
     switch (c.inter) {
         case interaction::dot: {
             kernels::interact_dot_args a{m, F, D, s.inter_in.data(), in_w, s.top_in.data(), c.interaction_out_width(),
                                          c.dot_diag};
             k_->interact_dot.run(a);
-            top_src = s.top_in.data();
-            top_ld = c.interaction_out_width();
+            top_in = {s.top_in.data(), c.interaction_out_width(), nullptr, 0};
             break;
         }
         case interaction::cat:
-            top_src = s.inter_in.data();
-            top_ld = in_w;
+            top_in = {s.inter_in.data(), in_w, nullptr, 0};
             break;
         case interaction::dcn: {
-            // x_{l+1} = x0 ⊙ (W_l·(V_l·x_l) + b_l) + x_l, with x_l kept in top_in.
+            // x_{l+1} = x0 ⊙ (W_l·(V_l·x_l) + b_l) + x_l: the cross is the W GEMM's epilogue; x_1.. live in
+            // top_in (x_0 = inter_in is read in place by the first layer, never copied).
+            const float* x0 = s.inter_in.data();
             float* xl = s.top_in.data();
-            std::copy(s.inter_in.data(), s.inter_in.data() + m * in_w, xl);
+            lin_in v_in{x0, in_w, nullptr, 0};
             for (size_t l = 0; l < dcn_v_.size(); ++l) {
-                linear(dcn_v_[l], m, xl, in_w, s.dcn_low.data(), c.dcn_rank, kernels::epilogue::none, s);
-                linear(dcn_w_[l], m, s.dcn_low.data(), c.dcn_rank, s.dcn_y.data(), in_w, kernels::epilogue::none, s);
-                k_->dcn_cross.run(m * in_w, s.inter_in.data(), s.dcn_y.data(), xl, xl);
+                const packed_linear& V = dcn_v_[l];
+                const packed_linear& W = dcn_w_[l];
+                lin_out lo;
+                if (chained(V, &W)) {
+                    lo.u8 = qbuf[qi];
+                    lo.ldq = c.dcn_rank;
+                    lo.q = W.act;
+                } else {
+                    lo.f32 = s.dcn_low.data();
+                    lo.ld = c.dcn_rank;
+                }
+                linear(V, m, v_in, lo, kernels::epilogue::none, s);
+                if (lo.u8) qi ^= 1;
+                const lin_in w_in{lo.f32, lo.ld, lo.u8, lo.ldq};
+                // The cross in the int8 GEMM's epilogue; after an fp32 / bf16 GEMM (or with a hook, which
+                // observes the W output y itself) as its own pass from y.
+                const bool fused = W.kind == gemm_kind::u8s8 && !hook_;
+                lin_out wo;
+                wo.f32 = fused ? xl : s.dcn_y.data();
+                wo.ld = in_w;
+                if (fused) {
+                    wo.x0 = x0;
+                    wo.xl = l == 0 ? x0 : xl;
+                    wo.ldx = in_w;
+                }
+                const packed_linear* next = l + 1 < dcn_v_.size() ? &dcn_v_[l + 1] : (top_.empty() ? nullptr : &top_[0]);
+                if (chained(W, next)) {
+                    wo.u8 = qbuf[qi];
+                    wo.ldq = in_w;
+                    wo.q = next->act;
+                }
+                linear(W, m, w_in, wo, kernels::epilogue::none, s);
+                if (!fused) k_->dcn_cross.run(m * in_w, x0, s.dcn_y.data(), l == 0 ? x0 : xl, xl);
+                v_in = {xl, in_w, wo.u8, wo.ldq};
+                if (wo.u8) qi ^= 1;
             }
-            top_src = xl;
-            top_ld = in_w;
+            top_in = v_in;
             break;
         }
     }
     lap(t.interaction);
 
     // Top MLP: ReLU after all but the last layer, whose single logit goes through the sigmoid.
-    src = top_src;
-    lda = top_ld;
+    in = top_in;
     for (size_t i = 0; i < top_.size(); ++i) {
         const bool last = i + 1 == top_.size();
-        float* dst = last ? out : (i % 2 ? s.act_b.data() : s.act_a.data());
-        linear(top_[i], m, src, lda, dst, top_[i].out, last ? kernels::epilogue::none : kernels::epilogue::relu, s);
-        src = dst;
-        lda = top_[i].out;
+        lin_out o;
+        if (last) {
+            o.f32 = out;
+            o.ld = top_[i].out;
+        } else if (chained(top_[i], &top_[i + 1])) {
+            o.u8 = qbuf[qi];
+            o.ldq = top_[i].out;
+            o.q = top_[i + 1].act;
+        } else {
+            o.f32 = i % 2 ? s.act_b.data() : s.act_a.data();
+            o.ld = top_[i].out;
+        }
+        linear(top_[i], m, in, o, last ? kernels::epilogue::none : kernels::epilogue::relu, s);
+        in = {o.f32, o.ld, o.u8, o.ldq};
+        if (o.u8) qi ^= 1;
     }
     k_->sigmoid.run(m, out, out);
     lap(t.top);

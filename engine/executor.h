@@ -93,8 +93,20 @@ private:
 
     executor() = default;
     status pack(const linear_view& v, bool relu, packed_linear& p);
-    void linear(const packed_linear& l, int64_t m, const float* src, int64_t lda, float* dst, int64_t ldd,
-                kernels::epilogue epi, scratch& s) const;
+    // One Linear's input: fp32 rows, or (int8 layers) rows already quantized with its qparams.
+    struct lin_in {
+        const float* f32 = nullptr; int64_t ld = 0;
+        const uint8_t* u8 = nullptr; int64_t ldq = 0;
+    };
+    // Its outputs: fp32 and/or (int8 layers) u8 quantized with q, the next int8 layer's qparams;
+    // with x0 (int8 layers) the DCN cross x0 ⊙ v + xl is applied first.
+    struct lin_out {
+        float* f32 = nullptr; int64_t ld = 0;
+        uint8_t* u8 = nullptr; int64_t ldq = 0; act_qparams q;
+        const float* x0 = nullptr; const float* xl = nullptr; int64_t ldx = 0;
+    };
+    void linear(const packed_linear& l, int64_t m, const lin_in& in, const lin_out& out, kernels::epilogue epi,
+                scratch& s) const;
     status run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, float* out, scratch& s, stage_times& t) const;
 
     const model* model_ = nullptr;

@@ -214,7 +214,7 @@ void calibrate(const calibrate_args& a) {
     std::map<std::string, int> counts;
     for (const auto& j : tables) counts[j["dtype"].get<std::string>()]++;
     for (const auto& [d, n] : counts) std::fprintf(stderr, "%d %s  ", n, d.c_str());
-    std::fprintf(stderr, "\nmodel bytes: %s fp32 → %s quantized (%.2f×)\n", with_commas(static_cast<long long>(src_bytes)).c_str(),
+    std::fprintf(stderr, "\nmodel bytes: %s source → %s quantized (%.2f×)\n", with_commas(static_cast<long long>(src_bytes)).c_str(),
                  with_commas(static_cast<long long>(q_bytes)).c_str(), double(src_bytes) / double(q_bytes));
     if (!a.eval_rows.empty())
         std::fprintf(stderr, "AUC: fp32 %.6f, quantized %.6f, drop %.6f\n", auc_fp32, auc_q, auc_fp32 - auc_q);
