@@ -67,7 +67,9 @@ void run(const run_args& a) {
     eo.threads = a.threads;
     auto k = kernels::active();
     if (!k.ok()) { fail(k.error()); return; }
+    const auto t_open = std::chrono::steady_clock::now();
     auto m = model::open(a.model);
+    const double open_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_open).count();
     if (!m.ok()) { fail(m.error()); return; }
     // A calibrated model runs its plan unless a precision was asked for (then the executor checks it).
     if (!a.fp32 && !a.bf16 && !a.simulate && m->plan()) eo.prec = precision::int8;
@@ -93,7 +95,9 @@ void run(const run_args& a) {
     const auto [r0, r1] = *range;
     std::vector<int32_t> bags;
     for (int64_t t = 0; t < ds->num_tables(); ++t) bags.push_back(ds->bag_size(t));
+    const auto t_setup = std::chrono::steady_clock::now();
     auto ex = executor::create(*m, **k, eo, bags);
+    const double setup_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_setup).count();
     if (!ex.ok()) { fail(ex.error()); return; }
 
     // Open the output before the long part, so an unwritable path fails at once.
@@ -119,6 +123,7 @@ void run(const run_args& a) {
     const char* table = kernels::isa_name((*k)->level);
     if (a.json) {
         nlohmann::json j = {{"rows", r1 - r0}, {"first_row", r0}, {"seconds", secs}, {"rows_per_s", rps},
+                            {"open_seconds", open_secs}, {"setup_seconds", setup_secs},
                             {"precision", precision_name(eo.prec)}, {"kernels", table},
                             {"threads", (*ex)->threads()}, {"batch", (*ex)->batch()},
                             {"out", a.out.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.out)},

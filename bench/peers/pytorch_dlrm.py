@@ -72,6 +72,8 @@ def main():
     ap.add_argument("--batch", type=int, default=2048)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--dlrm", default=os.environ.get("DLRM_BIN", os.path.join(ROOT, "build", "tools", "dlrm")))
+    ap.add_argument("--torch-only", action="store_true", help="time PyTorch only (bench/e2e.py times dlrm itself)")
+    ap.add_argument("--json", action="store_true", help="machine-readable result on stdout")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -81,6 +83,18 @@ def main():
     z = np.load(os.path.join(a.data, "day_0_sparse_multi_hot.npz"))
     ids = [torch.from_numpy(z[str(t)][:a.rows].astype(np.int64)) for t in range(len(cfg["tables"]))]
     rows = dense.shape[0]
+
+    if a.torch_only:
+        fp32 = time_torch(net, dense, ids, a.batch, "fp32")
+        bf16 = time_torch(net, dense, ids, a.batch, "bf16")
+        engines = torch.backends.quantized.supported_engines
+        torch.backends.quantized.engine = "onednn" if "onednn" in engines else ("x86" if "x86" in engines else "fbgemm")
+        qnet = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
+        int8 = time_torch(qnet, dense, ids, a.batch, "int8")
+        r = {"rows": rows, "batch": a.batch, "threads": a.threads, "torch": torch.__version__,
+             "int8_engine": torch.backends.quantized.engine, "rows_per_s": {"fp32": fp32, "bf16": bf16, "int8": int8}}
+        print(json.dumps(r) if a.json else r)
+        return
 
     results = []
     fp32 = time_torch(net, dense, ids, a.batch, "fp32")

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""End-to-end speed, side by side in one session (issue 7): dlrm against PyTorch on the same model
+and rows, and against oneDNN's GEMM-only bound for the same Linear layers.
+
+  /usr/bin/python3 bench/e2e.py DIR [--model v1|v2] [--batch 2048] [--rows 32768] [--threads 2] [--skip-torch]
+
+DIR holds an fp32 model.dlrm, its calibrated int8.dlrm (`dlrm calibrate`) and an MLPerf-layout day
+(`dlrm synth` writes the model and the day). Prints, per precision: dlrm rows/s (`dlrm run` on rows
+[0, ROWS), best of 3 after a warm-up, and `dlrm bench`'s fraction of the measured peak), PyTorch
+rows/s on the same rows (bench/peers/pytorch_dlrm.py: fp32, bf16 autocast, dynamic int8 Linear on
+the oneDNN backend), their ratio, and the oneDNN GEMM-only bound (build/bench/onednn_model_bound).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DLRM = os.environ.get("DLRM_BIN", os.path.join(ROOT, "build", "tools", "dlrm"))
+BOUND = os.path.join(ROOT, "build", "bench", "onednn_model_bound")
+
+
+def run(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{p.stderr}")
+    return p.stdout
+
+
+def dlrm_rows_per_s(model, data, rows, batch, threads, flag):
+    best = 0.0
+    for _ in range(4):  # the first pass is the warm-up (page cache, clocks)
+        out = run([DLRM, "run", model, data, "--rows", f"0:{rows}", "--batch", str(batch), "--threads", str(threads),
+                   flag, "--json"])
+        best = max(best, json.loads(out)["rows_per_s"])
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir")
+    ap.add_argument("--model", default="v2", choices=["v1", "v2"])
+    ap.add_argument("--batch", type=int, default=2048)
+    ap.add_argument("--rows", type=int, default=32768)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--skip-torch", action="store_true")
+    a = ap.parse_args()
+    fp32_model = os.path.join(a.dir, "model.dlrm")
+    int8_model = os.path.join(a.dir, "int8.dlrm")
+
+    bound = json.loads(run([BOUND, a.model, "--rows-per-thread", str(a.batch // a.threads), "--threads", str(a.threads),
+                            "--json"]))
+    peaks = {}
+    for model, flags in ((fp32_model, ["--fp32", "--bf16"]), (int8_model, ["--int8"])):
+        out = json.loads(run([DLRM, "bench", model, *flags, "--batch", str(a.batch), "--threads", str(a.threads),
+                              "--rows", str(min(a.rows, 16384)), "--json"]))
+        for r in out["throughput"]:
+            peaks[r["precision"]] = (r["rows_per_s"], r["peak"])
+    ours = {p: dlrm_rows_per_s(m, a.dir, a.rows, a.batch, a.threads, "--" + p)
+            for p, m in (("fp32", fp32_model), ("bf16", fp32_model), ("int8", int8_model))}
+    torch = {}
+    if not a.skip_torch:
+        out = run([sys.executable, os.path.join(ROOT, "bench", "peers", "pytorch_dlrm.py"), fp32_model, a.dir,
+                   "--rows", str(a.rows), "--batch", str(a.batch), "--threads", str(a.threads), "--torch-only", "--json"])
+        torch = json.loads(out)["rows_per_s"]
+
+    print(f"DLRM {a.model} at {a.dir}: rows [0, {a.rows}), batch {a.batch}, {a.threads} threads; "
+          f"oneDNN {bound['onednn']} GEMM-only bound measured in the same run")
+    print(f"\n| precision | dlrm rows/s | of peak (dlrm bench) | PyTorch rows/s | dlrm ÷ PyTorch | oneDNN GEMM-only bound | dlrm ÷ bound |")
+    print("|---|---|---|---|---|---|---|")
+    for p, bkey in (("fp32", "f32_rows_per_s"), ("bf16", "bf16_rows_per_s"), ("int8", "u8s8_rows_per_s")):
+        pk = peaks.get(p, (0, {}))[1]
+        frac = f"{100 * pk['fraction']:.1f} % {pk['instruction']}" if "fraction" in pk else "–"
+        t = torch.get(p)
+        b = bound.get(bkey)
+        print(f"| {p} | {ours[p]:,.0f} | {frac} | {f'{t:,.0f}' if t else '–'} | {f'{ours[p] / t:.2f}×' if t else '–'} | "
+              f"{f'{b:,.0f}' if b else '–'} | {f'{ours[p] / b:.2f}' if b else '–'} |")
+
+
+if __name__ == "__main__":
+    main()
