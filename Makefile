@@ -14,8 +14,9 @@ FUZZ_SECONDS ?= 60
 all: build
 
 # Debian packages the build, tests and benchmarks need; installs only what is missing.
+# (libopenblas0-pthread: PyTorch's fp32 Linear, the benchmark peer, would otherwise use the reference BLAS.)
 DEB_PACKAGES = meson ninja-build g++ pkg-config libxsimd-dev doctest-dev libbenchmark-dev \
-  libcli11-dev libdnnl-dev nlohmann-json3-dev zlib1g-dev python3-numpy python3-sklearn python3-torch python3-xxhash \
+  libcli11-dev libdnnl-dev nlohmann-json3-dev zlib1g-dev python3-numpy python3-sklearn python3-torch python3-xxhash libopenblas0-pthread \
   g++-aarch64-linux-gnu qemu-user clang libclang-rt-14-dev
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \

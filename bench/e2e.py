@@ -61,8 +61,16 @@ def main():
             for p, m in (("fp32", fp32_model), ("bf16", fp32_model), ("int8", int8_model))}
     torch = {}
     if not a.skip_torch:
-        out = run([sys.executable, os.path.join(ROOT, "bench", "peers", "pytorch_dlrm.py"), fp32_model, a.dir,
-                   "--rows", str(a.rows), "--batch", str(a.batch), "--threads", str(a.threads), "--torch-only", "--json"])
+        # PyTorch's fp32 Linear goes through the system BLAS: make deps installs OpenBLAS (Debian's
+        # default libblas is the unoptimised reference), and OpenBLAS picks its own kernels for
+        # this CPU (an inherited OPENBLAS_CORETYPE would pin it to an older core).
+        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "peers", "pytorch_dlrm.py"), fp32_model, a.dir,
+                            "--rows", str(a.rows), "--batch", str(a.batch), "--threads", str(a.threads), "--torch-only",
+                            "--json"], capture_output=True, text=True, env=env)
+        if p.returncode != 0:
+            sys.exit(f"pytorch_dlrm.py failed:\n{p.stderr}")
+        out = p.stdout
         torch = json.loads(out)["rows_per_s"]
 
     print(f"DLRM {a.model} at {a.dir}: rows [0, {a.rows}), batch {a.batch}, {a.threads} threads; "

@@ -69,19 +69,23 @@ def gemm(doc, targets):
             o, p = ours(r, t), r.get((t, "oneDNN"))
             if o is None:
                 continue
-            if t == "u8s8" and "v2." in layers and M == 2048 and K >= 256 and N >= 256:
+            # The targets are on the DLRM v2 shapes with M = 2048 and K, N ≥ 256; the other
+            # layers (K = 13, N = 1) are in the table above but carry no target.
+            if not ("v2." in layers and M == 2048 and K >= 256 and N >= 256):
+                continue
+            if t == "u8s8":
                 targets.append((f"int8 GEMM {layers} ({M} {N} {K}) ≥ 80 % of VNNI peak", pct(o[0]), o[0] >= 0.80))
             if p is None:
-                if t == "bf16":
-                    continue
-                targets.append((f"{t} GEMM {layers} ({M} {N} {K}) ≥ oneDNN", "oneDNN not run", False))
-            elif t != "bf16" or ("v2." in layers or "v1." in layers):
+                if t != "bf16":
+                    targets.append((f"{t} GEMM {layers} ({M} {N} {K}) ≥ oneDNN", "oneDNN not run", False))
+            else:
                 targets.append((f"{t} GEMM {layers} ({M} {N} {K}) ≥ oneDNN", f"{o[1] / p[1]:.2f}×", o[1] >= p[1]))
     if any(w == "oneDNN" for (t, w) in skipped if t == "bf16"):
         targets.append(("bf16 GEMM ≥ oneDNN", "not measurable: this CPU lacks avx512_bf16", None))
 
 
 def embbag(doc, targets):
+    best = {}  # (table, pool) -> (ns, frac, variant): the fastest AVX-512 variant carries the target
     print("### Embedding bag, dim 128: ns per row per core and fraction of the gather ceiling\n")
     print("| variant | rows | table | pooling | ids | threads | ns/row | ceiling ns/row | frac_gather_ceiling |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -98,14 +102,18 @@ def embbag(doc, targets):
             table, pool, dist = parts[3].split(":")[1], parts[4].split(":")[1], parts[5]
         ns, ceil, frac = b["ns_per_row"], b["ceiling_ns_per_row"], b["frac_gather_ceiling"]
         print(f"| {variant} | {rtype} | {table} | {pool} | {dist} | {th} | {ns:.2f} | {ceil:.2f} | {pct(frac)} |")
-        if th == 2 and rtype == "u4rw" and dist == "uniform" and "__ref" not in variant:
-            if table == "1MB":
-                targets.append((f"u4 bag cache-resident pool {pool}: ≤ 3.7 ns/row/core", f"{ns:.2f} ns", ns <= 3.7))
-            if table == "40M_huge":
-                targets.append((f"u4 bag 40M rows (huge pages) pool {pool}: ≥ 85 % of gather ceiling", pct(frac), frac >= 0.85))
-            if table == "40M_4k":
-                targets.append((f"u4 bag 40M rows (4K pages) pool {pool}: ≥ 85 % of gather ceiling", pct(frac), frac >= 0.85))
+        if th == 2 and rtype == "u4rw" and dist == "uniform" and "avx512" in variant:
+            k = (table, pool)
+            if k not in best or ns < best[k][0]:
+                best[k] = (ns, frac, variant)
     print()
+    for (table, pool), (ns, frac, variant) in sorted(best.items()):
+        if table == "1MB":
+            targets.append((f"u4 bag cache-resident pool {pool}: ≤ 3.7 ns/row/core ({variant})", f"{ns:.2f} ns", ns <= 3.7))
+        if table == "40M_huge":
+            targets.append((f"u4 bag 40M rows (huge pages) pool {pool}: ≥ 85 % of gather ceiling ({variant})", pct(frac), frac >= 0.85))
+        if table == "40M_4k":
+            targets.append((f"u4 bag 40M rows (4K pages) pool {pool}: ≥ 85 % of gather ceiling ({variant})", pct(frac), frac >= 0.85))
 
 
 def interact(doc):
