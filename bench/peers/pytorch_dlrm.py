@@ -87,12 +87,18 @@ def main():
     if a.torch_only:
         fp32 = time_torch(net, dense, ids, a.batch, "fp32")
         bf16 = time_torch(net, dense, ids, a.batch, "bf16")
-        engines = torch.backends.quantized.supported_engines
-        torch.backends.quantized.engine = "onednn" if "onednn" in engines else ("x86" if "x86" in engines else "fbgemm")
-        qnet = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
-        int8 = time_torch(qnet, dense, ids, a.batch, "int8")
+        # Dynamic int8 Linear on every quantized engine this torch offers; the fastest one counts, so
+        # the peer is never slowed by our choice of backend.
+        int8_by_engine = {}
+        for eng in ("onednn", "x86", "fbgemm"):
+            if eng in torch.backends.quantized.supported_engines:
+                torch.backends.quantized.engine = eng
+                qnet = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
+                int8_by_engine[eng] = time_torch(qnet, dense, ids, a.batch, "int8")
+        best_engine = max(int8_by_engine, key=int8_by_engine.get)
+        int8 = int8_by_engine[best_engine]
         r = {"rows": rows, "batch": a.batch, "threads": a.threads, "torch": torch.__version__,
-             "int8_engine": torch.backends.quantized.engine, "rows_per_s": {"fp32": fp32, "bf16": bf16, "int8": int8}}
+             "int8_engine": best_engine, "int8_by_engine": int8_by_engine, "rows_per_s": {"fp32": fp32, "bf16": bf16, "int8": int8}}
         print(json.dumps(r) if a.json else r)
         return
 
