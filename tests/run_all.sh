@@ -20,6 +20,7 @@ note() { printf '%s\n' "$*"; }
 run_doctest() {  # name, env..., binary args
     local name=$1; shift
     local log="$log_dir/$(echo "$name" | tr ' /=' '___').log"
+    local t0=$SECONDS
     env "$@" >"$log" 2>&1
     local rc=$?
     local line
@@ -30,7 +31,7 @@ run_doctest() {  # name, env..., binary args
     if [ -z "$p" ]; then p=0; f=1; fi
     if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then f=1; fi
     passed=$((passed + p)); failed=$((failed + f))
-    note "$name: $p passed, $f failed  ($(grep -c 'MESSAGE\|skipped' "$log" 2>/dev/null) skip notes)"
+    note "$name: $p passed, $f failed  ($(grep -c 'MESSAGE\|skipped' "$log" 2>/dev/null) skip notes, $((SECONDS - t0)) s)"
     grep -E 'SKIP' "$log" | sort -u | head -20 | sed 's/^/    /'
     if [ "$f" -ne 0 ]; then failures+=("$name"); tail -60 "$log" | sed 's/^/    | /'; fi
 }
@@ -39,6 +40,7 @@ run_doctest() {  # name, env..., binary args
 run_checks() {  # name, command...
     local name=$1; shift
     local log="$log_dir/$(echo "$name" | tr ' /=' '___').log"
+    local t0=$SECONDS
     "$@" >"$log" 2>&1
     local rc=$?
     local p f
@@ -47,7 +49,7 @@ run_checks() {  # name, command...
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi  # a script that checked nothing is a failure
     passed=$((passed + p)); failed=$((failed + f))
-    note "$name: $p passed, $f failed"
+    note "$name: $p passed, $f failed  ($((SECONDS - t0)) s)"
     grep -E '^SKIP ' "$log" | sed 's/^/    /'
     if [ "$f" -ne 0 ]; then failures+=("$name"); grep -E '^FAIL ' "$log" | sed 's/^/    /'; tail -40 "$log" | sed 's/^/    | /'; fi
 }
@@ -82,5 +84,6 @@ for s in tests/suites/*.sh; do
 done
 
 if [ ${#failures[@]} -gt 0 ]; then note "failed suites: ${failures[*]}"; fi
+note "all suites: $SECONDS s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
