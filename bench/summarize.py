@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Markdown tables of the measured fractions from the benchmarks' JSON output, and the issue's targets.
 
-Usage: summarize.py build/bench/results/bench_gemm.json [bench_embbag.json] [bench_interact.json]
-Missing files are skipped. Only the Python standard library is used.
+Usage: summarize.py [--variants REGEX] build/bench/results/bench_gemm.json [bench_embbag.json] [bench_interact.json]
+Missing files are skipped. --variants keeps only the embedding-bag and interaction variants whose name
+matches (the targets still come from every variant). Only the Python standard library is used.
 """
 import json
 import os
@@ -30,6 +31,13 @@ def pct(x):
     return "—" if x is None else f"{100 * x:.0f} %"
 
 
+def peak_per_core(ctx, kind, threads):
+    """The context's measured peak, e.g. peak_bf16_dot_2thread = "407.9 GFLOP/s per core", in FLOP/s."""
+    v = ctx.get(f"peak_{kind}_{threads}thread")
+    m = re.match(r"([\d.]+) G", v or "")
+    return float(m.group(1)) * 1e9 if m else None
+
+
 def gemm(doc, targets):
     # name: gemm_<t>/<variant>/<layers>/<shape>  or  peer/onednn_<t>/<layers>/<shape>
     rows = {}  # (layers, shape, threads) -> {col: (frac, rate)}
@@ -48,9 +56,13 @@ def gemm(doc, targets):
             continue
         frac = b.get("frac_vnni_peak", b.get("frac_fma_peak"))
         rate = b.get("op/s", b.get("FLOP/s"))
+        # bf16 kernels count against the vdpbf16ps peak (the benchmark reports them against FMA).
+        bf16_peak = peak_per_core(doc["context"], "bf16_dot", th) if t == "bf16" else None
+        if bf16_peak:
+            frac = rate / bf16_peak
         rows.setdefault(key, {})[(t, who)] = (frac, rate)
     cols = sorted({c for r in rows.values() for c in r}, key=lambda c: (["f32", "bf16", "u8s8"].index(c[0]), c[1] == "oneDNN", c[1]))
-    print("### GEMM: fraction of the measured peak per core (f32/bf16: FMA peak, u8s8: VNNI peak)\n")
+    print("### GEMM: fraction of the measured peak per core (f32: FMA peak, bf16: BF16 dot peak, u8s8: VNNI peak)\n")
     print("| layers | M N K | threads | " + " | ".join(f"{t} {w}" for t, w in cols) + " |")
     print("|---|---|---|" + "---|" * len(cols))
     for (layers, shape, th), r in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][2])):
@@ -84,7 +96,7 @@ def gemm(doc, targets):
         targets.append(("bf16 GEMM ≥ oneDNN", "not measurable: this CPU lacks avx512_bf16", None))
 
 
-def embbag(doc, targets):
+def embbag(doc, targets, keep):
     best = {}  # (table, pool) -> (ns, frac, variant): the fastest AVX-512 variant carries the target
     print("### Embedding bag, dim 128: ns per row per core and fraction of the gather ceiling\n")
     print("| variant | rows | table | pooling | ids | threads | ns/row | ceiling ns/row | frac_gather_ceiling |")
@@ -101,7 +113,8 @@ def embbag(doc, targets):
         else:
             table, pool, dist = parts[3].split(":")[1], parts[4].split(":")[1], parts[5]
         ns, ceil, frac = b["ns_per_row"], b["ceiling_ns_per_row"], b["frac_gather_ceiling"]
-        print(f"| {variant} | {rtype} | {table} | {pool} | {dist} | {th} | {ns:.2f} | {ceil:.2f} | {pct(frac)} |")
+        if keep.search(variant):
+            print(f"| {variant} | {rtype} | {table} | {pool} | {dist} | {th} | {ns:.2f} | {ceil:.2f} | {pct(frac)} |")
         if th == 2 and rtype == "u4rw" and dist == "uniform" and "avx512" in variant:
             k = (table, pool)
             if k not in best or ns < best[k][0]:
@@ -116,7 +129,7 @@ def embbag(doc, targets):
             targets.append((f"u4 bag 40M rows (4K pages) pool {pool}: ≥ 85 % of gather ceiling ({variant})", pct(frac), frac >= 0.85))
 
 
-def interact(doc):
+def interact(doc, keep):
     print("### Dot interaction, F = 27, D = 128: fraction of the FMA peak per core\n")
     print("| variant | input | threads | ns/sample | GFLOP/s per core | frac_fma_peak |")
     print("|---|---|---|---|---|---|")
@@ -126,14 +139,19 @@ def interact(doc):
         if b.get("error_occurred"):
             print(f"| {parts[1]} | {parts[3]} | {th} | error: {b.get('error_message', '')} |||")
             continue
-        print(f"| {parts[1]} | {parts[3]} | {th} | {b['ns_per_sample']:.0f} | {b['FLOP/s'] / 1e9:.1f} | {pct(b['frac_fma_peak'])} |")
+        if keep.search(parts[1]):
+            print(f"| {parts[1]} | {parts[3]} | {th} | {b['ns_per_sample']:.0f} | {b['FLOP/s'] / 1e9:.1f} | {pct(b['frac_fma_peak'])} |")
     print()
 
 
 def main():
     targets = []
     ctx_done = False
-    for path in sys.argv[1:]:
+    args = sys.argv[1:]
+    keep = re.compile("")
+    if args[:1] == ["--variants"]:
+        keep, args = re.compile(args[1]), args[2:]
+    for path in args:
         doc = load(path)
         if doc is None:
             print(f"({path}: missing, skipped)\n")
@@ -151,9 +169,9 @@ def main():
         if base.startswith("bench_gemm"):
             gemm(doc, targets)
         elif base.startswith("bench_embbag"):
-            embbag(doc, targets)
+            embbag(doc, targets, keep)
         elif base.startswith("bench_interact"):
-            interact(doc)
+            interact(doc, keep)
     if targets:
         print("### Targets (issue 6; both cores = threads:2)\n")
         print("| target | measured | met |")
