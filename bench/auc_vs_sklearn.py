@@ -50,7 +50,7 @@ def main():
     ap.add_argument("--rows", type=int, default=89_137_319)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=23)
-    ap.add_argument("--dlrm", default=os.environ.get("DLRM_BIN") or str(ROOT / "build" / "dlrm"))
+    ap.add_argument("--dlrm", default=os.environ.get("DLRM_BIN") or str(ROOT / "build" / "tools" / "dlrm"))
     args = ap.parse_args()
     if not Path(args.dlrm).exists():
         print(f"auc_vs_sklearn: {args.dlrm} does not exist (build it, or set DLRM_BIN / --dlrm)", file=sys.stderr)

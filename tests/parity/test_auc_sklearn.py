@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 
 ROOT = Path(__file__).resolve().parents[2]
-DLRM = os.environ.get("DLRM_BIN") or str(ROOT / "build" / "dlrm")
+DLRM = os.environ.get("DLRM_BIN") or str(ROOT / "build" / "tools" / "dlrm")
 SEED = 20240601
 failures = 0
 
