@@ -2,7 +2,7 @@
 # dlrm convert throughput on a large generated Criteo TSV (Kaggle-like: ~245 bytes a line, 20 % of the
 # integer fields and 10 % of the categoricals empty, some negative counts).
 #   bench/convert_rate.sh [ROWS] [--gzip]     (default 4,000,000 rows ≈ 1 GB; DLRM_BIN, TMPDIR honoured)
-# Prints MB/s (of uncompressed text) and rows/s for the plain file, and for a gzip -1 copy with --gzip.
+# Prints MB/s (of uncompressed text), rows/s and peak memory for the plain file, and for a gzip -1 copy with --gzip.
 set -eu
 ROWS=${1:-4000000}
 GZ=${2:-}
@@ -47,13 +47,13 @@ echo "input: $ROWS rows, $BYTES bytes ($(nproc) cores), $DLRM"
 run() {  # label, input file
     # Wall time gives the rate; CPU time (user + sys) shows what the rate would be on idle cores
     # when the machine is shared.
-    /usr/bin/time -f "%e %U %S" -o "$WORK/time" \
+    /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" \
         "$DLRM" convert --from tsv "$2" --out "$WORK/out" --max-ind-range 40000000 >/dev/null 2>"$WORK/err" ||
         { cat "$WORK/err"; exit 1; }
     "$PY" -c "
-wall, user, sys_ = map(float, open('$WORK/time').read().split()[-3:]); b = $BYTES; r = $ROWS; cpu = user + sys_
+wall, user, sys_, rss = map(float, open('$WORK/time').read().split()[-4:]); b = $BYTES; r = $ROWS; cpu = user + sys_
 print(f'$1: {wall:.2f} s wall  {b / wall / 1e6:.0f} MB/s  {r / wall / 1e6:.2f} M rows/s'
-      f'  (CPU {cpu:.2f} s = {b / cpu / 1e6:.0f} MB per CPU-second; load $(cut -d' ' -f1 /proc/loadavg))')"
+      f'  (CPU {cpu:.2f} s = {b / cpu / 1e6:.0f} MB per CPU-second; max RSS {rss / 1024:.0f} MiB; load $(cut -d' ' -f1 /proc/loadavg))')"
     rm -rf "$WORK/out"
 }
 

@@ -20,6 +20,7 @@
 #include "formats/criteo_tsv/row_outputs.h"
 #include "formats/npy/npy.h"
 #include "formats/zip/npz.h"
+#include "tests/temp_dir.h"
 
 using namespace dlrm;
 
@@ -271,17 +272,7 @@ TEST_CASE("npy header of a fixed size parses and keeps its length for any row co
 
 namespace {
 
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        char tmpl[] = "/tmp/dlrm_test_criteo_tsv_XXXXXX";
-        const char* p = ::mkdtemp(tmpl);
-        path = p ? p : "";
-    }
-    ~temp_dir() {
-        if (!path.empty()) std::filesystem::remove_all(path);
-    }
-};
+using dlrm::test::temp_dir;
 
 std::string read_all(const std::string& p) {
     std::ifstream f(p, std::ios::binary);

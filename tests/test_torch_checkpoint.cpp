@@ -15,25 +15,13 @@
 #include "formats/torch/torch_checkpoint.h"
 #include "formats/zip/zip_writer.h"
 #include "tests/torch_pickle_builder.h"
+#include "tests/temp_dir.h"
 
 using namespace dlrm;
 
 namespace {
 
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        char tmpl[] = "/tmp/dlrm_test_torch_XXXXXX";
-        const char* p = ::mkdtemp(tmpl);
-        REQUIRE(p != nullptr);
-        path = p;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
+using dlrm::test::temp_dir;
 
 std::vector<float> stream_f32(const torch_tensor& t) {
     auto r = torch_tensor_to_f32(t, "t");

@@ -12,6 +12,7 @@
 #include "formats/weights/weights_file.h"
 #include "formats/weights/weights_header.h"
 #include "formats/weights/xxhash64.h"
+#include "tests/temp_dir.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -19,21 +20,7 @@ using nlohmann::json;
 using bytes_t = std::vector<uint8_t>;
 
 // A private directory per test case, removed afterwards.
-struct temp_dir {
-    fs::path dir;
-    temp_dir() {
-        static int counter = 0;
-        dir = fs::temp_directory_path() /
-              ("dlrm_test_weights_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    std::string operator/(const std::string& name) const { return (dir / name).string(); }
-};
+using dlrm::test::temp_dir;
 
 bytes_t read_all(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
@@ -326,7 +313,7 @@ TEST_CASE("writer misuse is reported and leaves no file") {
     }
     CHECK(!fs::exists(path));
     size_t leftovers = 0;
-    for (const auto& e : fs::directory_iterator(d.dir)) leftovers += !e.path().empty();
+    for (const auto& e : fs::directory_iterator(d.path)) leftovers += !e.path().empty();
     CHECK(leftovers == 0);  // no temporaries either
 }
 

@@ -13,25 +13,13 @@
 #include "formats/zip/npz.h"
 #include "formats/zip/zip_reader.h"
 #include "formats/zip/zip_writer.h"
+#include "tests/temp_dir.h"
 
 using namespace dlrm;
 
 namespace {
 
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        char tmpl[] = "/tmp/dlrm_test_zip_XXXXXX";
-        const char* p = ::mkdtemp(tmpl);
-        REQUIRE(p != nullptr);
-        path = p;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
+using dlrm::test::temp_dir;
 
 bool have_numpy() {
     static const bool ok = std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0;

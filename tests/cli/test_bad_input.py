@@ -16,18 +16,9 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
 from dlrm_file import tensor_entry  # noqa: E402
 
-DLRM = os.environ.get("DLRM_BIN", "build/tools/dlrm")
-failures = 0
-
-
-def check(name, ok, why=""):
-    global failures
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why), flush=True)
-    failures += 0 if ok else 1
-
-
-def dlrm(*args):
-    return subprocess.run([DLRM, *args], capture_output=True, text=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli_common as cli  # noqa: E402
+from cli_common import DLRM, check, dlrm  # noqa: E402
 
 
 def expect_error(name, args, must_mention, out=None):
@@ -141,7 +132,7 @@ def main():
     check("DLRM_ISA=sse9 is an error naming the value", p.returncode != 0 and "sse9" in p.stderr, p.stderr)
 
     shutil.rmtree(root)
-    sys.exit(1 if failures else 0)
+    sys.exit(cli.exit_code())
 
 
 if __name__ == "__main__":

@@ -19,18 +19,9 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
 from dlrm_file import read_dlrm_metadata, read_dlrm_tensor, write_dlrm  # noqa: E402
 
-DLRM = os.environ.get("DLRM_BIN", "build/tools/dlrm")
-failures = 0
-
-
-def check(name, ok, why=""):
-    global failures
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why), flush=True)
-    failures += 0 if ok else 1
-
-
-def dlrm(*args):
-    return subprocess.run([DLRM, *args], capture_output=True, text=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli_common as cli  # noqa: E402
+from cli_common import DLRM, check, dlrm  # noqa: E402
 
 
 def expect_error(name, args, needles, out=None):
@@ -171,7 +162,7 @@ def main():
                      ["no quantization plan"], os.path.join(root, "y.dlrm"))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    sys.exit(1 if failures else 0)
+    sys.exit(cli.exit_code())
 
 
 if __name__ == "__main__":

@@ -18,25 +18,9 @@ import zipfile
 import numpy as np
 
 
-def default_bin():
-    for p in ("build/dlrm", "build/tools/dlrm"):
-        if os.path.exists(p):
-            return p
-    return "build/dlrm"
-
-
-DLRM = os.environ.get("DLRM_BIN", default_bin())
-failures = 0
-
-
-def check(name, ok, why=""):
-    global failures
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why), flush=True)
-    failures += 0 if ok else 1
-
-
-def dlrm(*args):
-    return subprocess.run([DLRM, *args], capture_output=True, text=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli_common as cli  # noqa: E402
+from cli_common import DLRM, check, dlrm  # noqa: E402
 
 
 # --- the hand-written day -------------------------------------------------------------------------
@@ -155,7 +139,7 @@ def main():
         run_all(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return 1 if failures else 0
+    return cli.exit_code()
 
 
 def run_all(root):

@@ -28,22 +28,9 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
 from dlrm_file import read_dlrm_metadata  # noqa: E402
 
-DLRM = os.environ.get("DLRM_BIN", "build/tools/dlrm")
-failures = 0
-
-
-def check(name, ok, why=""):
-    global failures
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why), flush=True)
-    failures += 0 if ok else 1
-
-
-def dlrm(*args, fsize=None):
-    pre = None
-    if fsize is not None:
-        def pre():
-            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    return subprocess.run([DLRM, *args], capture_output=True, text=True, preexec_fn=pre)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli_common as cli  # noqa: E402
+from cli_common import DLRM, check, dlrm  # noqa: E402
 
 
 def leftovers(d, prefix=""):
@@ -502,7 +489,7 @@ def main():
             test_signals(root, big)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return 1 if failures else 0
+    return cli.exit_code()
 
 
 if __name__ == "__main__":

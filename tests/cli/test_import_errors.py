@@ -17,15 +17,10 @@ import zipfile
 
 import torch
 
-DLRM = os.environ.get("DLRM_BIN", "build/tools/dlrm")
-failures = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli_common as cli  # noqa: E402
+from cli_common import DLRM, check  # noqa: E402
 work = tempfile.mkdtemp(prefix="dlrm-import-errors-")
-
-
-def check(name, ok, why=""):
-    global failures
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why), flush=True)
-    failures += 0 if ok else 1
 
 
 def facebook_state_dict(seed=0, rows=(10, 7, 5), dim=4):
@@ -183,9 +178,9 @@ def main():
     open(empty, "wb").close()
     expect_refusal("empty-file", empty, ["empty.pt"])
     expect_refusal("missing-file", os.path.join(work, "nope.pt"), ["nope.pt"])
-    if not failures:
+    if not cli.failures:
         shutil.rmtree(work, ignore_errors=True)
-    sys.exit(1 if failures else 0)
+    sys.exit(cli.exit_code())
 
 
 if __name__ == "__main__":
