@@ -30,6 +30,7 @@
 #endif
 
 #include "kernels/api.h"
+#include "kernels/ref/scalar_convert.h"
 
 namespace dlrm::kernels::xs {
 
@@ -280,13 +281,7 @@ struct simd {
     }
     // The bf16 value nearest f (as scalar::f32_to_bf16), as a float.
     static f32 round_bf16(f32 f) { return xsimd::bitwise_cast<f32>(float_to_bf16(f) << 16); }
-    static uint16_t bf16_bits(float f) {
-        uint32_t u;
-        std::memcpy(&u, &f, 4);
-        if ((u & 0x7FFFFFFFu) > 0x7F800000u) return uint16_t((u >> 16) | 0x0040u);
-        u += 0x7FFFu + ((u >> 16) & 1u);
-        return uint16_t(u >> 16);
-    }
+    static uint16_t bf16_bits(float f) { return scalar::f32_to_bf16(f); }
 
     // fmaf(s, q, b) with a single rounding, for q integers below 2^29 (s·q is then exact in double).
     // With an FMA unit that is xsimd::fma. SSE2 has none: the sum is formed in double, rounded to

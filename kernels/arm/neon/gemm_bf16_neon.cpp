@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "kernels/arm/neon/neon_blocking.h"
+#include "kernels/ref/scalar_convert.h"
 #include "kernels/arm/neon/neon_kernels.h"
 
 namespace dlrm::kernels::neon {
@@ -27,14 +28,8 @@ constexpr int max_rows = 6;
 constexpr int64_t max_kc = 512;
 constexpr int64_t l2_block_bytes = 256 * 1024;
 
-// The scalar rounding of kernels/ref/scalar_convert.h: ties to even, a NaN truncated and quiet.
-inline uint16_t bf16_bits(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return uint16_t((u >> 16) | 0x0040u);
-    u += 0x7FFFu + ((u >> 16) & 1u);
-    return uint16_t(u >> 16);
-}
+// The scalar rounding of the reference: ties to even, a NaN truncated and quiet.
+inline uint16_t bf16_bits(float f) { return scalar::f32_to_bf16(f); }
 
 // Four floats rounded to their nearest bf16 values (as floats), as bf16_bits.
 inline float32x4_t round_bf16(float32x4_t x) {

@@ -7,17 +7,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/ref/scalar_convert.h"
 #include "kernels/x86/avx512/gemm_blocking.h"
 
 namespace dlrm::kernels::avx512 {
 
-inline uint16_t bf16_bits(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return uint16_t((u >> 16) | 0x0040u);
-    u += 0x7FFFu + ((u >> 16) & 1u);
-    return uint16_t(u >> 16);
-}
+inline uint16_t bf16_bits(float f) { return scalar::f32_to_bf16(f); }
 
 // 16 floats → their bf16 values, as 32-bit lanes with the bf16 in the top half.
 inline __m512i round_bf16_high(__m512 x) {
