@@ -88,8 +88,10 @@ std::vector<float> build_table(dense_transform t) {
 
 std::string criteo_field_name(int i) {
     if (i == 0) return "label";
-    if (i <= criteo_num_dense) return "I" + std::to_string(i);
-    return "C" + std::to_string(i - criteo_num_dense);
+    // Appended rather than "I" + to_string(i): GCC 12 warns (-Wrestrict) on that operator+ (GCC bug 105329).
+    std::string name(1, i <= criteo_num_dense ? 'I' : 'C');
+    name += std::to_string(i <= criteo_num_dense ? i : i - criteo_num_dense);
+    return name;
 }
 
 status parse_criteo_tsv_line(const char* p, size_t n, criteo_raw_row& row) {
