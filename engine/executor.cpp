@@ -258,6 +258,32 @@ void executor::linear(const packed_linear& l, int64_t m, const lin_in& in, const
     if (hook_) hook_(s.tid, l.index, m, in.f32, in.ld, out.f32, out.ld);
 }
 
+bool executor::u8_chain::between(const packed_linear& a, const packed_linear* b) const {
+    return on && b && a.kind == gemm_kind::u8s8 && b->kind == gemm_kind::u8s8;
+}
+
+executor::lin_in executor::mlp(const std::vector<packed_linear>& layers, int64_t m, lin_in in, const lin_out& last,
+                               bool relu_last, u8_chain& chain, scratch& s) const {
+    for (size_t i = 0; i < layers.size(); ++i) {
+        const bool is_last = i + 1 == layers.size();
+        lin_out o;
+        if (is_last) {
+            o = last;
+        } else if (chain.between(layers[i], &layers[i + 1])) {
+            o.u8 = chain.buf[chain.next];
+            o.ldq = layers[i].out;
+            o.q = layers[i + 1].act;
+        } else {
+            o.f32 = i % 2 ? s.act_b.data() : s.act_a.data();
+            o.ld = layers[i].out;
+        }
+        linear(layers[i], m, in, o, is_last && !relu_last ? kernels::epilogue::none : kernels::epilogue::relu, s);
+        in = {o.f32, o.ld, o.u8, o.ldq};
+        if (o.u8) chain.next ^= 1;
+    }
+    return in;
+}
+
 status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, float* out, scratch& s,
                            stage_times& t) const {
     using clock = std::chrono::steady_clock;
@@ -277,36 +303,13 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
     for (size_t tb = 0; tb < s.bag_args.size(); ++tb) s.bag_args[tb].offsets = packed ? s.off_ptrs[tb] : nullptr;
     lap(t.read);
 
-    // Between two int8 layers the first writes the second's u8 input straight from its epilogue
-    // (the same codes a separate quantize pass would give); a hook (calibration) needs every
-    // layer's fp32 input and output, so it turns this off.
-    const bool chain = !hook_;
-    auto chained = [&](const packed_linear& a, const packed_linear* b) {
-        return chain && b && a.kind == gemm_kind::u8s8 && b->kind == gemm_kind::u8s8;
-    };
-    uint8_t* const qbuf[2] = {s.q_a.data(), s.q_b.data()};
-    int qi = 0;  // the u8 buffer the next chained output goes to
+    u8_chain chain{!hook_, {s.q_a.data(), s.q_b.data()}};
 
     // Bottom MLP: ReLU after every layer; the last one writes x_0 into the interaction input.
-    lin_in in{s.dense.data(), c.dense_features, nullptr, 0};
-    for (size_t i = 0; i < bottom_.size(); ++i) {
-        const bool last = i + 1 == bottom_.size();
-        lin_out o;
-        if (last) {
-            o.f32 = s.inter_in.data();
-            o.ld = in_w;
-        } else if (chained(bottom_[i], &bottom_[i + 1])) {
-            o.u8 = qbuf[qi];
-            o.ldq = bottom_[i].out;
-            o.q = bottom_[i + 1].act;
-        } else {
-            o.f32 = i % 2 ? s.act_b.data() : s.act_a.data();
-            o.ld = bottom_[i].out;
-        }
-        linear(bottom_[i], m, in, o, kernels::epilogue::relu, s);
-        in = {o.f32, o.ld, o.u8, o.ldq};
-        if (o.u8) qi ^= 1;
-    }
+    lin_out x0_out;
+    x0_out.f32 = s.inter_in.data();
+    x0_out.ld = in_w;
+    mlp(bottom_, m, {s.dense.data(), c.dense_features, nullptr, 0}, x0_out, true, chain, s);
     lap(t.bottom);
 
     // All tables in one call, pooled vectors written right after x_0.
@@ -336,8 +339,8 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
                 const packed_linear& V = dcn_v_[l];
                 const packed_linear& W = dcn_w_[l];
                 lin_out lo;
-                if (chained(V, &W)) {
-                    lo.u8 = qbuf[qi];
+                if (chain.between(V, &W)) {
+                    lo.u8 = chain.buf[chain.next];
                     lo.ldq = c.dcn_rank;
                     lo.q = W.act;
                 } else {
@@ -345,7 +348,7 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
                     lo.ld = c.dcn_rank;
                 }
                 linear(V, m, v_in, lo, kernels::epilogue::none, s);
-                if (lo.u8) qi ^= 1;
+                if (lo.u8) chain.next ^= 1;
                 const lin_in w_in{lo.f32, lo.ld, lo.u8, lo.ldq};
                 // The cross in the int8 GEMM's epilogue; after an fp32 / bf16 GEMM (or with a hook, which
                 // observes the W output y itself) as its own pass from y.
@@ -359,15 +362,15 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
                     wo.ldx = in_w;
                 }
                 const packed_linear* next = l + 1 < dcn_v_.size() ? &dcn_v_[l + 1] : (top_.empty() ? nullptr : &top_[0]);
-                if (chained(W, next)) {
-                    wo.u8 = qbuf[qi];
+                if (chain.between(W, next)) {
+                    wo.u8 = chain.buf[chain.next];
                     wo.ldq = in_w;
                     wo.q = next->act;
                 }
                 linear(W, m, w_in, wo, kernels::epilogue::none, s);
                 if (!fused) k_->dcn_cross.run(m * in_w, x0, s.dcn_y.data(), l == 0 ? x0 : xl, xl);
                 v_in = {xl, in_w, wo.u8, wo.ldq};
-                if (wo.u8) qi ^= 1;
+                if (wo.u8) chain.next ^= 1;
             }
             top_in = v_in;
             break;
@@ -376,25 +379,10 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
     lap(t.interaction);
 
     // Top MLP: ReLU after all but the last layer, whose single logit goes through the sigmoid.
-    in = top_in;
-    for (size_t i = 0; i < top_.size(); ++i) {
-        const bool last = i + 1 == top_.size();
-        lin_out o;
-        if (last) {
-            o.f32 = out;
-            o.ld = top_[i].out;
-        } else if (chained(top_[i], &top_[i + 1])) {
-            o.u8 = qbuf[qi];
-            o.ldq = top_[i].out;
-            o.q = top_[i + 1].act;
-        } else {
-            o.f32 = i % 2 ? s.act_b.data() : s.act_a.data();
-            o.ld = top_[i].out;
-        }
-        linear(top_[i], m, in, o, last ? kernels::epilogue::none : kernels::epilogue::relu, s);
-        in = {o.f32, o.ld, o.u8, o.ldq};
-        if (o.u8) qi ^= 1;
-    }
+    lin_out logit;
+    logit.f32 = out;
+    logit.ld = top_.empty() ? 1 : top_.back().out;
+    mlp(top_, m, top_in, logit, false, chain, s);
     k_->sigmoid.run(m, out, out);
     lap(t.top);
     return {};

@@ -107,6 +107,18 @@ private:
     };
     void linear(const packed_linear& l, int64_t m, const lin_in& in, const lin_out& out, kernels::epilogue epi,
                 scratch& s) const;
+    // Where int8 activations go between layers within one sub-batch: two u8 buffers used in turn.
+    struct u8_chain {
+        bool on;         // off with a hook (calibration needs every layer's fp32 input and output)
+        uint8_t* buf[2];
+        int next = 0;    // the buffer the next chained output goes to
+        // a writes b's u8 input straight from its epilogue (the codes a quantize pass would give).
+        bool between(const packed_linear& a, const packed_linear* b) const;
+    };
+    // An MLP: ReLU after every layer, and after the last too when relu_last; the last layer writes
+    // `last`, the others their u8 chain or act_a / act_b in turn. Returns the last layer's output.
+    lin_in mlp(const std::vector<packed_linear>& layers, int64_t m, lin_in in, const lin_out& last, bool relu_last,
+               u8_chain& chain, scratch& s) const;
     status run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, float* out, scratch& s, stage_times& t) const;
 
     const model* model_ = nullptr;
