@@ -92,43 +92,40 @@ struct simd {
 
     // ---- integer glue (one branch per architecture) ----
 
-    // `width` bytes at p (any alignment), zero-extended to 32-bit lanes.
-    static i32 widen_u8(const uint8_t* p) {
+    // The low `width` bytes of q, zero-extended to 32-bit lanes.
 #if defined(__x86_64__)
-        if constexpr (is_avx2<A>) {
-            return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
-        } else {
-            int32_t v;
-            std::memcpy(&v, p, 4);
-            const __m128i z = _mm_setzero_si128();
-            return _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(v), z), z);
-        }
-#else
-        uint32_t v;
-        std::memcpy(&v, p, 4);
-        return vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(vcreate_u8(v)))));
-#endif
-    }
-    // `width` 4-bit values from width/2 bytes at p: element 2k is byte k's low nibble, 2k+1 its high.
-    static i32 widen_u4(const uint8_t* p) {
-#if defined(__x86_64__)
-        int32_t v = 0;
-        std::memcpy(&v, p, size_t(width / 2));
-        const __m128i b = _mm_cvtsi32_si128(v), m = _mm_set1_epi8(0x0F);
-        // bytes of `lo` are the low nibbles, of `hi` the high ones; interleaved they are in element order
-        const __m128i q = _mm_unpacklo_epi8(_mm_and_si128(b, m), _mm_and_si128(_mm_srli_epi16(b, 4), m));
+    static i32 u8_lanes(__m128i q) {
         if constexpr (is_avx2<A>) {
             return _mm256_cvtepu8_epi32(q);
         } else {
             const __m128i z = _mm_setzero_si128();
             return _mm_unpacklo_epi16(_mm_unpacklo_epi8(q, z), z);
         }
+    }
 #else
-        uint16_t v;
-        std::memcpy(&v, p, 2);
+    static i32 u8_lanes(uint8x8_t q) { return vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(q)))); }
+#endif
+    // `width` bytes at p (any alignment), zero-extended to 32-bit lanes.
+    static i32 widen_u8(const uint8_t* p) {
+        uint64_t v = 0;
+        std::memcpy(&v, p, size_t(width));
+#if defined(__x86_64__)
+        return u8_lanes(_mm_cvtsi64_si128(int64_t(v)));
+#else
+        return u8_lanes(vcreate_u8(v));
+#endif
+    }
+    // `width` 4-bit values from width/2 bytes at p: element 2k is byte k's low nibble, 2k+1 its high.
+    static i32 widen_u4(const uint8_t* p) {
+        uint32_t v = 0;
+        std::memcpy(&v, p, size_t(width / 2));
+#if defined(__x86_64__)
+        const __m128i b = _mm_cvtsi32_si128(int32_t(v)), m = _mm_set1_epi8(0x0F);
+        // bytes of `lo` are the low nibbles, of `hi` the high ones; interleaved they are in element order
+        return u8_lanes(_mm_unpacklo_epi8(_mm_and_si128(b, m), _mm_and_si128(_mm_srli_epi16(b, 4), m)));
+#else
         const uint8x8_t b = vcreate_u8(v);
-        const uint8x8_t q = vzip1_u8(vand_u8(b, vdup_n_u8(0x0F)), vshr_n_u8(b, 4));
-        return vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(q))));
+        return u8_lanes(vzip1_u8(vand_u8(b, vdup_n_u8(0x0F)), vshr_n_u8(b, 4)));
 #endif
     }
     // `width` little-endian u16 at p (any alignment), zero-extended to 32-bit lanes.
