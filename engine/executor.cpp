@@ -35,6 +35,7 @@ struct executor::scratch {
     aligned_buffer<uint8_t> qin;                  // int8 layers: the u8 input, m × widest input
     aligned_buffer<uint8_t> q_a, q_b;             // u8 outputs of int8 layers for the next int8 layer
     aligned_buffer<float> fq;                     // simulate: the fake-quantized input, m × widest input
+    aligned_buffer<uint16_t> bf16_row;            // simulate: one input row rounded to bf16
     int tid = 0;
 };
 
@@ -195,7 +196,10 @@ result<std::unique_ptr<executor>> executor::create(const model& m, const kernels
             s->q_a.resize(size_t(mb * widest_in));
             s->q_b.resize(size_t(mb * widest_in));
         }
-        if (o.prec == precision::simulate) s->fq.resize(size_t(mb * widest_in));
+        if (o.prec == precision::simulate) {
+            s->fq.resize(size_t(mb * widest_in));
+            s->bf16_row.resize(size_t(widest_in));
+        }
         s->tid = i;
         e->scratch_.push_back(std::move(s));
     }
@@ -238,12 +242,9 @@ void executor::linear(const packed_linear& l, int64_t m, const lin_in& in, const
                     uint8_t* q = s.qin.data() + r * l.in;
                     k_->convert.quantize_u8(l.in, x, l.act.scale, l.act.zero_point, q);
                     for (int64_t i = 0; i < l.in; ++i) y[i] = l.act.scale * float(int32_t(q[i]) - l.act.zero_point);
-                } else {
-                    for (int64_t i = 0; i < l.in; ++i) {
-                        uint16_t b;
-                        k_->convert.f32_to_bf16(1, x + i, &b);
-                        k_->convert.bf16_to_f32(1, &b, y + i);
-                    }
+                } else {  // the bf16 value of each input, as the bf16 GEMM would see it
+                    k_->convert.f32_to_bf16(l.in, x, s.bf16_row.data());
+                    k_->convert.bf16_to_f32(l.in, s.bf16_row.data(), y);
                 }
             }
             src = f;
