@@ -61,14 +61,7 @@ struct tile_job {
 template <int MR>
 void tile(const tile_job& j) {
     float32x4_t acc[MR][4];
-    const bool whole = j.cols == panel_cols;
-    for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < 4; ++v) {
-            const int64_t n = j.cols - 4 * v;
-            if (!j.accumulate) acc[i][v] = vdupq_n_f32(0.0f);
-            else acc[i][v] = whole ? vld1q_f32(j.c + i * j.ldc + 4 * v)
-                                   : (n > 0 ? load_partial(j.c + i * j.ldc + 4 * v, n) : vdupq_n_f32(0.0f));
-        }
+    load_tile<MR>(acc, j.accumulate, j.c, j.ldc, j.cols);
     const float* a = j.a;
     const uint16_t* b = j.b;
     for (int64_t k = 0; k < j.kc; ++k, ++a, b += panel_cols) {
@@ -86,26 +79,7 @@ void tile(const tile_job& j) {
             acc[i][3] = vfmaq_f32(acc[i][3], x, w3);
         }
     }
-    if (j.final) {
-        if (j.bias) {
-            float32x4_t bias[4];
-            for (int v = 0; v < 4; ++v) {
-                const int64_t n = j.cols - 4 * v;
-                bias[v] = n > 0 ? load_partial(j.bias + 4 * v, n) : vdupq_n_f32(0.0f);
-            }
-            for (int i = 0; i < MR; ++i)
-                for (int v = 0; v < 4; ++v) acc[i][v] = vaddq_f32(acc[i][v], bias[v]);
-        }
-        if (j.relu)
-            for (int i = 0; i < MR; ++i)
-                for (int v = 0; v < 4; ++v) acc[i][v] = relu(acc[i][v]);
-    }
-    for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < 4; ++v) {
-            float* c = j.c + i * j.ldc + 4 * v;
-            if (whole) vst1q_f32(c, acc[i][v]);
-            else if (j.cols > 4 * v) store_partial(c, acc[i][v], j.cols - 4 * v);
-        }
+    finish_tile<MR>(acc, j.final, j.bias, j.relu, j.c, j.ldc, j.cols);
 }
 
 using tile_fn = void (*)(const tile_job&);

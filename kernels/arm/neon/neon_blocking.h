@@ -60,5 +60,39 @@ inline void store_partial(float* p, float32x4_t v, int64_t n) {
 // is a NaN and +0 for (−0, +0), so NaN and −0 both become +0.
 inline float32x4_t relu(float32x4_t v) { return vmaxnmq_f32(v, vdupq_n_f32(0.0f)); }
 
+// The fp32 GEMM tiles' accumulators, MR rows × 16 columns at c (row stride ldc), of which `cols`
+// are real: zero, or (accumulate) the partial sums already in c from the previous K blocks.
+template <int MR>
+inline void load_tile(float32x4_t (&acc)[MR][4], bool accumulate, const float* c, int64_t ldc, int64_t cols) {
+    for (int i = 0; i < MR; ++i)
+        for (int v = 0; v < 4; ++v) {
+            const int64_t n = cols - 4 * v;
+            acc[i][v] = accumulate && n > 0 ? load_partial(c + i * ldc + 4 * v, n) : vdupq_n_f32(0.0f);
+        }
+}
+
+// Their end: after the last K block (final) bias and ReLU, then the store of the real columns.
+template <int MR>
+inline void finish_tile(float32x4_t (&acc)[MR][4], bool final, const float* bias, bool relu_out, float* c,
+                        int64_t ldc, int64_t cols) {
+    if (final) {
+        if (bias) {
+            float32x4_t b[4];
+            for (int v = 0; v < 4; ++v) {
+                const int64_t n = cols - 4 * v;
+                b[v] = n > 0 ? load_partial(bias + 4 * v, n) : vdupq_n_f32(0.0f);
+            }
+            for (int i = 0; i < MR; ++i)
+                for (int v = 0; v < 4; ++v) acc[i][v] = vaddq_f32(acc[i][v], b[v]);
+        }
+        if (relu_out)
+            for (int i = 0; i < MR; ++i)
+                for (int v = 0; v < 4; ++v) acc[i][v] = relu(acc[i][v]);
+    }
+    for (int i = 0; i < MR; ++i)
+        for (int v = 0; v < 4; ++v)
+            if (cols > 4 * v) store_partial(c + i * ldc + 4 * v, acc[i][v], cols - 4 * v);
+}
+
 }  // namespace
 }  // namespace dlrm::kernels::neon
