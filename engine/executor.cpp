@@ -367,10 +367,13 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
                     wo.u8 = chain.buf[chain.next];
                     wo.ldq = in_w;
                     wo.q = next->act;
+                    // The last x_l feeds only the u8 input of top.0: its fp32 copy (m × 3456 floats,
+                    // 14 MB per 1024 rows) would be written and never read.
+                    if (fused && l + 1 == dcn_v_.size()) wo.f32 = nullptr;
                 }
                 linear(W, m, w_in, wo, kernels::epilogue::none, s);
                 if (!fused) k_->dcn_cross.run(m * in_w, x0, s.dcn_y.data(), l == 0 ? x0 : xl, xl);
-                v_in = {xl, in_w, wo.u8, wo.ldq};
+                v_in = {wo.f32 ? xl : nullptr, in_w, wo.u8, wo.ldq};  // x_{l+1} is in xl (fused or not)
                 if (wo.u8) chain.next ^= 1;
             }
             top_in = v_in;
