@@ -314,11 +314,14 @@ struct u8s8_out {
 
 // What a call writes: fp32 only, u8 only, both (u8 at its own stride ldq), or the DCN cross with
 // both outputs and dst_f32 the same array as xl (the engine's in-place x_{l+1}).
-enum class u8s8_mode { f32, u8, both, cross };
+// cross: the DCN cross with fp32 (in place over xl) and u8 outputs; cross_u8: the cross with only
+// the u8 output (the engine's last DCN layer before an int8 top.0), xl in a buffer of its own.
+enum class u8s8_mode { f32, u8, both, cross, cross_u8 };
 const char* mode_name(u8s8_mode m) {
-    return m == u8s8_mode::f32 ? "f32" : m == u8s8_mode::u8 ? "u8" : m == u8s8_mode::both ? "both" : "cross";
+    return m == u8s8_mode::f32 ? "f32" : m == u8s8_mode::u8 ? "u8" : m == u8s8_mode::both ? "both" : m == u8s8_mode::cross ? "cross" : "cross_u8";
 }
-bool writes_f32(u8s8_mode m) { return m != u8s8_mode::u8; }
+bool writes_f32(u8s8_mode m) { return m != u8s8_mode::u8 && m != u8s8_mode::cross_u8; }
+bool is_cross(u8s8_mode m) { return m == u8s8_mode::cross || m == u8s8_mode::cross_u8; }
 bool writes_u8(u8s8_mode m) { return m != u8s8_mode::f32; }
 int64_t ldq_of(const u8s8_case& c, u8s8_mode m) { return m == u8s8_mode::u8 ? c.ldd : c.N + 9; }
 // The cross inputs: multiples of 1/4 in [−2, 2], so with power-of-two scales every step is exact.
@@ -335,23 +338,31 @@ u8s8_out run_u8s8(const gemm_u8s8_kernel& k, const u8s8_case& c, bool with_bias,
     u8s8_out out{guarded<float>(size_t(c.M * c.ldd), 1, sentinel_f32()),
                  guarded<uint8_t>(size_t(c.M * std::max(c.ldd, ldq)), 1, uint8_t(0xA5))};
     guarded<float> x0(size_t(c.M * c.ldd), 1, sentinel_f32());
-    if (mode == u8s8_mode::cross)
+    guarded<float> xl(size_t(c.M * c.ldd), 1, sentinel_f32());  // cross_u8's xl, which must stay as it is
+    if (is_cross(mode))
         for (int64_t m = 0; m < c.M; ++m)
             for (int64_t n = 0; n < c.N; ++n) {
                 x0[size_t(m * c.ldd + n)] = cross_x0(m, n);
-                out.f32[size_t(m * c.ldd + n)] = cross_xl(m, n);  // xl, overwritten in place by x0·v + xl
+                // cross: xl is dst_f32, overwritten in place by x0·v + xl
+                (mode == u8s8_mode::cross ? out.f32 : xl)[size_t(m * c.ldd + n)] = cross_xl(m, n);
             }
     gemm_u8s8_args a{c.M, c.N, c.K, src.data(), c.lda, c.src_scale, c.src_zp, packed.data(),
                      c.w_scale.data(), c.comp.data(), with_bias ? c.bias.data() : nullptr,
                      writes_f32(mode) ? out.f32.data() : nullptr, writes_u8(mode) ? out.u8.data() : nullptr,
                      c.dst_scale, c.dst_zp, c.ldd, epi};
     a.ldq = mode == u8s8_mode::u8 ? 0 : ldq;
-    if (mode == u8s8_mode::cross) {
+    if (is_cross(mode)) {
         a.x0 = x0.data();
-        a.xl = out.f32.data();
+        a.xl = mode == u8s8_mode::cross ? out.f32.data() : xl.data();
         a.ldx = c.ldd;
     }
     k.run(a);
+    if (mode == u8s8_mode::cross_u8) {
+        bool kept = true;
+        for (int64_t m = 0; m < c.M; ++m)
+            for (int64_t n = 0; n < c.N; ++n) kept = kept && same_bits(xl[size_t(m * c.ldd + n)], cross_xl(m, n));
+        CHECK_MESSAGE(kept, std::string(k.name), ": cross with a u8-only output wrote into xl");
+    }
     // Whichever dst was not asked for must be left entirely alone, and row gaps too.
     for (int64_t m = 0; m < c.M; ++m) {
         for (int64_t n = 0; n < std::max(c.ldd, ldq); ++n) {
@@ -381,6 +392,7 @@ TEST_CASE("gemm_u8s8 ref matches an independent computation") {
             u8s8_out f = run_u8s8(gemm_u8s8s32__ref, c, true, epilogue::none, u8s8_mode::f32);
             u8s8_out q = run_u8s8(gemm_u8s8s32__ref, c, true, epilogue::relu, u8s8_mode::u8);
             u8s8_out x = run_u8s8(gemm_u8s8s32__ref, c, true, epilogue::none, u8s8_mode::cross);
+            u8s8_out xq = run_u8s8(gemm_u8s8s32__ref, c, true, epilogue::none, u8s8_mode::cross_u8);
             for (int64_t m = 0; m < M; ++m) {
                 for (int64_t n = 0; n < N; ++n) {
                     // The real-valued definition: scales times (q − zp)·w, summed exactly in int64.
@@ -404,6 +416,8 @@ TEST_CASE("gemm_u8s8 ref matches an independent computation") {
                     // Both outputs: the u8 copy is the requantized cross value, at its own stride.
                     const double rq = std::min(255.0, std::max(0.0, std::nearbyint(double(x.f32[i]) / c.dst_scale) + c.dst_zp));
                     REQUIRE(std::fabs(double(x.u8[size_t(m * ldq_of(c, u8s8_mode::cross) + n)]) - rq) <= 1.0);
+                    // Without the fp32 output the u8 codes are the same as with it.
+                    REQUIRE(xq.u8[size_t(m * ldq_of(c, u8s8_mode::cross_u8) + n)] == x.u8[size_t(m * ldq_of(c, u8s8_mode::cross) + n)]);
                 }
             }
         }
@@ -419,7 +433,7 @@ TEST_CASE("gemm_u8s8 variants match the ref") {
                 const u8s8_case c = make_u8s8_case(M, N, K, rng, pow2);
                 for (bool with_bias : {false, true}) {
                     for (epilogue epi : {epilogue::none, epilogue::relu}) {
-                        for (u8s8_mode mode : {u8s8_mode::f32, u8s8_mode::u8, u8s8_mode::both, u8s8_mode::cross}) {
+                        for (u8s8_mode mode : {u8s8_mode::f32, u8s8_mode::u8, u8s8_mode::both, u8s8_mode::cross, u8s8_mode::cross_u8}) {
                             INFO("variant ", std::string(k->name), " M=", M, " N=", N, " K=", K, " seed=", seed, " pow2=", pow2,
                                  " bias=", with_bias, " relu=", epi == epilogue::relu, " outputs=", std::string(mode_name(mode)));
                             u8s8_out got = run_u8s8(*k, c, with_bias, epi, mode);
