@@ -12,6 +12,7 @@
 
 #include "engine/model.h"
 #include "engine/quant/calibrate.h"
+#include "engine/quant/equalize.h"
 #include "engine/quant/quantizer.h"
 #include "engine/quant/tuner.h"
 #include "formats/criteo/criteo_dataset.h"
@@ -28,7 +29,7 @@ namespace dlrm::cli {
 namespace {
 
 struct calibrate_args {
-    std::string model, data, rows, method = "histogram", plan, eval_rows, out, report;
+    std::string model, data, rows, method = "histogram", plan, eval_rows, out, report, equalize = "auto";
     int day = 0;
     double percentile = 99.99;
     double max_auc_drop = -1;
@@ -74,6 +75,7 @@ void calibrate(const calibrate_args& a) {
     auto method = parse_range_method(a.method);
     if (!method.ok()) { fail(method.error()); return; }
     if (!(a.percentile > 50 && a.percentile <= 100)) { fail("--percentile " + fmt("%g", a.percentile) + ": must be in (50, 100]"); return; }
+    if (a.equalize != "auto" && a.equalize != "off") { fail("--equalize " + a.equalize + ": must be auto or off"); return; }
     const bool tune = a.max_auc_drop >= 0;
     if (tune && a.eval_rows.empty()) { fail("--max-auc-drop needs --eval-rows A:B (the rows the AUC is measured on)"); return; }
     auto m = model::open(a.model);
@@ -114,7 +116,22 @@ void calibrate(const calibrate_args& a) {
         status st = apply_plan_overrides(c, j, a.plan, plan);
         if (!st.ok()) { fail(st); return; }
     }
-    tensor_builder builder(*m, **k);
+    // Feature-group equalization (engine/quant/equalize.h), by default for DCN models: from here on the
+    // equalized network is the source; the provenance still names and checksums the file given.
+    std::optional<model> equalized;
+    std::vector<float> eq_scales;
+    if (a.equalize == "auto" && can_equalize(*m)) {
+        std::fprintf(stderr, "calibrate: equalizing the %lld feature groups of the DCN input over the calibration rows\n",
+                     static_cast<long long>(c.num_features()));
+        auto s = equalization_scales(*m, *ds, **k, r0, r1, rs);
+        if (!s.ok()) { fail(s.error()); return; }
+        eq_scales = s.take();
+        auto e = equalized_model(*m, eq_scales);
+        if (!e.ok()) { fail(e.error()); return; }
+        equalized.emplace(e.take());
+    }
+    const model& src = equalized ? *equalized : *m;
+    tensor_builder builder(src, **k);
     if (status st = builder.check_plan([&] { quant_plan p = plan; for (auto& [n, t] : p.layers) if (t == qtype::int8 && !is_table_name(n)) p.acts[n] = {}; return p; }()); !st.ok()) {
         fail(st);
         return;
@@ -124,7 +141,7 @@ void calibrate(const calibrate_args& a) {
     const auto t0 = std::chrono::steady_clock::now();
     std::fprintf(stderr, "calibrate: observing %lld rows [%lld, %lld) of %s with %s ranges\n", static_cast<long long>(r1 - r0),
                  static_cast<long long>(r0), static_cast<long long>(r1), a.data.c_str(), a.method.c_str());
-    auto ranges = observe_ranges(*m, *ds, **k, r0, r1, *method, a.percentile, rs);
+    auto ranges = observe_ranges(src, *ds, **k, r0, r1, *method, a.percentile, rs);
     if (!ranges.ok()) { fail(ranges.error()); return; }
     const double t_obs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& r : *ranges) plan.acts[r.name] = r.q;
@@ -133,12 +150,13 @@ void calibrate(const calibrate_args& a) {
                         {"source_xxh64", content_checksum(*m)}, {"dlrm_version", "0.1.0"},
                         {"observe_seconds", t_obs}};
     if (*method == range_method::percentile) plan.calibration["percentile"] = a.percentile;
+    if (equalized) plan.calibration["equalization"] = {{"scales", eq_scales}, {"alpha", 0.5}, {"statistic", "rms"}};
 
     // AUC before / after and the fallback loop.
     double auc_fp32 = NAN, auc_q = NAN;
     std::vector<tune_trial> trials;
     if (!a.eval_rows.empty()) {
-        auto f = measure_auc(*m, precision::fp32, *ds, **k, e0, e1, rs);
+        auto f = measure_auc(*m, precision::fp32, *ds, **k, e0, e1, rs);  // the file as given
         if (!f.ok()) { fail(f.error()); return; }
         auc_fp32 = *f;
         auto q = plan_auc(builder, plan, *ds, **k, e0, e1, rs);
@@ -169,7 +187,7 @@ void calibrate(const calibrate_args& a) {
     auto qm = model::from_memory(a.out, meta, *tensors);
     if (!qm.ok()) { fail(qm.error()); return; }
     const int64_t s1 = std::min(r1, r0 + 16384);  // layer SQNR: the first 16,384 calibration rows
-    auto sq = layer_sqnr(*m, *qm, *ds, **k, r0, s1, rs);
+    auto sq = layer_sqnr(src, *qm, *ds, **k, r0, s1, rs);
     if (!sq.ok()) { fail(sq.error()); return; }
     // The report's temporary file is opened before the model is written, so an unwritable report
     // path fails the command with nothing written.
@@ -249,6 +267,8 @@ void add_calibrate(CLI::App& app) {
     cmd->add_option("--eval-rows", a->eval_rows, "rows A:B the AUC is measured on");
     cmd->add_option("-o,--out", a->out, "quantized model to write")->required();
     cmd->add_option("--report", a->report, "write the report as JSON here");
+    cmd->add_option("--equalize", a->equalize, "auto: equalize the DCN input's feature groups before quantizing (DCN models) | off")
+        ->capture_default_str();
     cmd->add_option("--threads", a->threads, "threads (0 = all cores)");
     cmd->add_option("--batch", a->batch, "rows in flight across all threads (0 = 512 per thread)");
     cmd->callback([a] { calibrate(*a); });

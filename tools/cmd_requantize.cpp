@@ -2,8 +2,10 @@
 // Quantizes updated weights of the same architecture with OUT.dlrm's plan and activation ranges, without
 // calibration data (weights retrained daily, calibration kept). engine/quant/README.md "requantize".
 #include <cstdio>
+#include <optional>
 
 #include "engine/model.h"
+#include "engine/quant/equalize.h"
 #include "engine/quant/quantizer.h"
 #include "kernels/dispatch.h"
 #include "tools/cli.h"
@@ -64,7 +66,22 @@ void requantize(const requantize_args& a) {
     quant_plan plan = *like->plan();
     plan.calibration["requantized_from"] = a.model;
     plan.calibration["plan_from"] = a.like;
-    tensor_builder b(*src, **k);
+    // A plan calibrated on the equalized network (engine/quant/equalize.h) needs the same group scales
+    // applied to the new weights, or its activation ranges would not fit them.
+    std::optional<model> equalized;
+    if (plan.calibration.contains("equalization")) {
+        std::vector<float> s;
+        try {
+            s = plan.calibration["equalization"].at("scales").get<std::vector<float>>();
+        } catch (const std::exception&) {
+            fail(a.like + ": --like: its calibration's equalization has no list of scales");
+            return;
+        }
+        auto e = equalized_model(*src, s);
+        if (!e.ok()) { fail(status(e.error()).prefix("requantize")); return; }
+        equalized.emplace(e.take());
+    }
+    tensor_builder b(equalized ? *equalized : *src, **k);
     auto tensors = b.build(plan);
     if (!tensors.ok()) { fail(tensors.error()); return; }
     status st = write_model(a.out, *tensors, b.metadata(plan));

@@ -133,6 +133,52 @@ def main():
                   a["plan"] == b["plan"] and a["activations"] == b["activations"] and not np.array_equal(w_old, w_new)
                   and "requantized_from" in b["calibration"] and runs, p.stderr)
 
+        # Feature-group equalization of a DCN model (engine/quant/equalize.h): on by default, the same
+        # network in fp32, its scales kept in the provenance, reapplied by requantize, off on request.
+        dv = os.path.join(root, "v2")
+        p = dlrm("synth", "--shape", "mlperf-v2", "--rows-cap", "2000", "--samples", "24000", "--seed", "5", "--out", dv)
+        if p.returncode != 0:
+            check("synth mlperf-v2 (capped)", False, p.stderr)
+        else:
+            vm = os.path.join(dv, "model.dlrm")
+            vq, vrep = os.path.join(root, "v2-int8.dlrm"), os.path.join(root, "v2-int8.json")
+            p = dlrm("calibrate", vm, dv, "--rows", "0:8000", "-o", vq, "--report", vrep)
+            sc = json.load(open(vrep))["calibration"].get("equalization", {}).get("scales", []) if p.returncode == 0 else []
+            runs = p.returncode == 0 and dlrm("run", vq, dv, "--int8", "--rows", "8000:10000", "--json").returncode == 0
+            check(f"equalize: a DCN model is equalized by default ({len(sc)} group scales, "
+                  f"{min(sc) if sc else 0:.2f}–{max(sc) if sc else 0:.2f}), runs --int8",
+                  runs and len(sc) == 27 and min(sc) >= 1 and max(sc) > 1.2, p.stderr[-800:])
+            vmeta = read_dlrm_metadata(vm)
+            names = [e["name"][:-len(".weight")] for e in vmeta["tensors"] if e["name"].endswith(".weight")]
+            names += [e["name"] for e in vmeta["tensors"] if e["name"].startswith(("emb.", "dcn.")) and not e["name"].endswith(".bias")]
+            all_fp32 = os.path.join(root, "all_fp32.json")
+            json.dump({n: "fp32" for n in names}, open(all_fp32, "w"))
+            ve = os.path.join(root, "v2-equalized-fp32.dlrm")
+            p = dlrm("calibrate", vm, dv, "--rows", "0:8000", "--plan", all_fp32, "-o", ve)
+            if p.returncode != 0:
+                check("equalize: calibrate with an all-fp32 plan", False, p.stderr.strip())
+            else:
+                pa, pb = os.path.join(root, "v2-orig.npy"), os.path.join(root, "v2-eq.npy")
+                ra = dlrm("run", vm, dv, "--rows", "8000:12000", "--out", pa)
+                rb = dlrm("run", ve, dv, "--int8", "--rows", "8000:12000", "--out", pb)
+                dp = float(np.abs(np.load(pa) - np.load(pb)).max()) if ra.returncode == 0 and rb.returncode == 0 else float("inf")
+                scaled = not np.array_equal(read_dlrm_tensor(vm, "emb.3"), read_dlrm_tensor(ve, "emb.3"))
+                check(f"equalize: the equalized fp32 network (tables and dcn.V scaled) predicts as the original: "
+                      f"max |dp| = {dp:.2e} <= 1e-5", scaled and dp <= 1e-5, ra.stderr + rb.stderr)
+            vr = os.path.join(root, "v2-requantized.dlrm")
+            p = dlrm("requantize", vm, "--like", vq, "-o", vr)
+            same = p.returncode == 0 and all(
+                np.array_equal(read_dlrm_tensor(vq, e["name"]), read_dlrm_tensor(vr, e["name"]))
+                for e in read_dlrm_metadata(vq)["tensors"])
+            check("equalize: requantize of the same fp32 weights reapplies the scales: every tensor identical", same, p.stderr)
+            voff, voffrep = os.path.join(root, "v2-off.dlrm"), os.path.join(root, "v2-off.json")
+            p = dlrm("calibrate", vm, dv, "--rows", "0:8000", "--equalize", "off", "-o", voff, "--report", voffrep)
+            off = p.returncode == 0 and "equalization" not in json.load(open(voffrep))["calibration"]
+            check("equalize: --equalize off calibrates the network as given", off, p.stderr[-500:])
+            expect_error("--equalize with an unknown value",
+                         ["calibrate", vm, dv, "--equalize", "always", "-o", os.path.join(root, "x.dlrm")],
+                         ["--equalize always", "auto or off"], os.path.join(root, "x.dlrm"))
+
         # Bad input.
         bad_plan = os.path.join(root, "bad_plan.json")
         json.dump({"top.9": "fp32"}, open(bad_plan, "w"))
