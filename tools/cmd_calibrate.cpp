@@ -5,9 +5,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <optional>
+
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/model.h"
@@ -126,6 +129,13 @@ void calibrate(const calibrate_args& a) {
         auto s = equalization_scales(*m, *ds, **k, r0, r1, rs);
         if (!s.ok()) { fail(s.error()); return; }
         eq_scales = s.take();
+        // The scaled fp32 tables are held in memory: at most a quarter of the machine's memory
+        // (DLRM_EQUALIZE_MAX_BYTES overrides); the largest tables beyond that stay unscaled.
+        uint64_t budget = uint64_t(sysconf(_SC_PHYS_PAGES)) * uint64_t(sysconf(_SC_PAGESIZE)) / 4;
+        if (const char* e = std::getenv("DLRM_EQUALIZE_MAX_BYTES")) budget = std::strtoull(e, nullptr, 10);
+        if (int n = limit_equalized_bytes(c, eq_scales, budget))
+            std::fprintf(stderr, "calibrate: equalization leaves the %d largest tables unscaled: their scaled fp32 copies "
+                                 "would exceed %s bytes of memory\n", n, with_commas(static_cast<long long>(budget)).c_str());
         auto e = equalized_model(*m, eq_scales);
         if (!e.ok()) { fail(e.error()); return; }
         equalized.emplace(e.take());

@@ -62,6 +62,25 @@ result<std::vector<float>> equalization_scales(const model& fp32, const criteo_d
     return s;
 }
 
+uint64_t equalized_table_bytes(const model_config& c, const std::vector<float>& s) {
+    uint64_t n = 0;
+    for (size_t t = 0; t < c.tables.size() && t + 1 < s.size(); ++t)
+        if (s[t + 1] != 1.0f) n += uint64_t(c.tables[t].rows) * uint64_t(c.dim) * 4;
+    return n;
+}
+
+int limit_equalized_bytes(const model_config& c, std::vector<float>& s, uint64_t budget) {
+    int reset = 0;
+    while (equalized_table_bytes(c, s) > budget) {
+        size_t largest = 0;
+        for (size_t t = 0; t < c.tables.size(); ++t)
+            if (s[t + 1] != 1.0f && (s[largest + 1] == 1.0f || c.tables[t].rows > c.tables[largest].rows)) largest = t;
+        s[largest + 1] = 1.0f;
+        ++reset;
+    }
+    return reset;
+}
+
 namespace {
 
 // An owned fp32 copy of `n` floats.

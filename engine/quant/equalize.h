@@ -30,6 +30,13 @@ result<std::vector<float>> equalization_scales(const model& fp32, const criteo_d
                                                const kernels::kernel_table& k, int64_t r0, int64_t r1,
                                                const run_setup& rs);
 
+// The scaled copies equalized_model holds: the fp32 bytes of every table with s ≠ 1.
+uint64_t equalized_table_bytes(const model_config& c, const std::vector<float>& s);
+
+// Keeps the copies within `budget` bytes by resetting the largest tables' scales to 1 (any s > 0
+// gives the same network, s = 1 just leaves that group as it is). Returns how many were reset.
+int limit_equalized_bytes(const model_config& c, std::vector<float>& s, uint64_t budget);
+
 // The same network with group g of x0 scaled by s[g] (see above): a model over memory that owns the
 // scaled copies and points into `src` (which must outlive it) for every other tensor.
 result<model> equalized_model(const model& src, const std::vector<float>& s);

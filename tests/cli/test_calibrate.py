@@ -175,6 +175,25 @@ def main():
             p = dlrm("calibrate", vm, dv, "--rows", "0:8000", "--equalize", "off", "-o", voff, "--report", voffrep)
             off = p.returncode == 0 and "equalization" not in json.load(open(voffrep))["calibration"]
             check("equalize: --equalize off calibrates the network as given", off, p.stderr[-500:])
+            # A memory budget for the scaled copies: the largest tables stay unscaled (s = 1).
+            vb, vbrep = os.path.join(root, "v2-budget.dlrm"), os.path.join(root, "v2-budget.json")
+            os.environ["DLRM_EQUALIZE_MAX_BYTES"] = "3000000"
+            try:
+                p = dlrm("calibrate", vm, dv, "--rows", "0:8000", "-o", vb, "--report", vbrep)
+            finally:
+                del os.environ["DLRM_EQUALIZE_MAX_BYTES"]
+            if p.returncode != 0:
+                check("equalize: calibrate within a memory budget", False, p.stderr.strip())
+            else:
+                bs = json.load(open(vbrep))["calibration"]["equalization"]["scales"]
+                rows = [t["rows"] for t in vmeta["model"]["architecture"]["tables"]]
+                scaled_bytes = sum(r * 128 * 4 for r, sc in zip(rows, bs[1:]) if sc != 1)
+                # the tables the budget reset: scaled by default (sc), unscaled now; none smaller than a kept one
+                reset = [r for r, full, now in zip(rows, sc[1:], bs[1:]) if full != 1 and now == 1]
+                largest_kept = max((r for r, now in zip(rows, bs[1:]) if now != 1), default=0)
+                check(f"equalize: a 3 MB budget leaves the {len(reset)} largest tables unscaled, scales {scaled_bytes:,} bytes, says so",
+                      "unscaled" in p.stderr and scaled_bytes <= 3000000 and reset and min(reset) >= largest_kept,
+                      p.stderr[-500:])
             expect_error("--equalize with an unknown value",
                          ["calibrate", vm, dv, "--equalize", "always", "-o", os.path.join(root, "x.dlrm")],
                          ["--equalize always", "auto or off"], os.path.join(root, "x.dlrm"))
