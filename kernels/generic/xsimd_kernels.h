@@ -278,7 +278,6 @@ struct simd {
     }
     // The bf16 value nearest f (as scalar::f32_to_bf16), as a float.
     static f32 round_bf16(f32 f) { return xsimd::bitwise_cast<f32>(float_to_bf16(f) << 16); }
-    static uint16_t bf16_bits(float f) { return scalar::f32_to_bf16(f); }
 
     // fmaf(s, q, b) with a single rounding, for q integers below 2^29 (s·q is then exact in double).
     // With an FMA unit that is xsimd::fma. SSE2 has none: the sum is formed in double, rounded to
@@ -749,7 +748,7 @@ struct gemm_bf16_xs {
             for (int64_t k = 0; k < K; ++k, p += panel)
                 for (int64_t j = 0; j < panel; ++j) {
                     const int64_t col = n0 + j, slot = j < W ? 2 * j : 2 * (j - W) + 1;
-                    p[slot] = col < N ? S::bf16_bits(w[col * K + k]) : uint16_t(0);
+                    p[slot] = col < N ? scalar::f32_to_bf16(w[col * K + k]) : uint16_t(0);
                 }
     }
 

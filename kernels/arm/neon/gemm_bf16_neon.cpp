@@ -28,10 +28,8 @@ constexpr int max_rows = 6;
 constexpr int64_t max_kc = 512;
 constexpr int64_t l2_block_bytes = 256 * 1024;
 
-// The scalar rounding of the reference: ties to even, a NaN truncated and quiet.
-inline uint16_t bf16_bits(float f) { return scalar::f32_to_bf16(f); }
-
-// Four floats rounded to their nearest bf16 values (as floats), as bf16_bits.
+// Four floats rounded to their nearest bf16 values (as floats), as scalar::f32_to_bf16: ties to even,
+// a NaN truncated and quiet.
 inline float32x4_t round_bf16(float32x4_t x) {
     const uint32x4_t u = vreinterpretq_u32_f32(x);
     const uint32x4_t lsb = vandq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(1));
@@ -93,7 +91,7 @@ void pack(const float* w, int64_t N, int64_t K, void* packed) {
     uint16_t* p = static_cast<uint16_t*>(packed);
     for (int64_t n0 = 0; n0 < N; n0 += panel_cols)
         for (int64_t k = 0; k < K; ++k)
-            for (int64_t j = 0; j < panel_cols; ++j, ++p) *p = n0 + j < N ? bf16_bits(w[(n0 + j) * K + k]) : uint16_t(0);
+            for (int64_t j = 0; j < panel_cols; ++j, ++p) *p = n0 + j < N ? scalar::f32_to_bf16(w[(n0 + j) * K + k]) : uint16_t(0);
 }
 
 void run(const gemm_f32_args& a) {

@@ -124,7 +124,7 @@ void pack(const float* w, int64_t N, int64_t K, void* packed) {
             for (int64_t j = 0; j < panel_cols; ++j) {
                 const int64_t col = n0 + j;
                 const int64_t slot = j < 16 ? 2 * j : 2 * (j - 16) + 1;
-                p[slot] = col < N ? bf16_bits(w[col * K + k]) : uint16_t(0);
+                p[slot] = col < N ? scalar::f32_to_bf16(w[col * K + k]) : uint16_t(0);
             }
 }
 

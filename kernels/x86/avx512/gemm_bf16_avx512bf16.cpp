@@ -148,7 +148,7 @@ void pack(const float* w, int64_t N, int64_t K, void* packed) {
             for (int64_t j = 0; j < panel_cols; ++j)
                 for (int64_t h = 0; h < 2; ++h, ++p) {
                     const int64_t col = n0 + j, k = 2 * q + h;
-                    *p = col < N && k < K ? bf16_bits(w[col * K + k]) : uint16_t(0);
+                    *p = col < N && k < K ? scalar::f32_to_bf16(w[col * K + k]) : uint16_t(0);
                 }
 }
 

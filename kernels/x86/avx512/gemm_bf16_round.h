@@ -5,14 +5,11 @@
 #include <immintrin.h>
 
 #include <cstdint>
-#include <cstring>
 
 #include "kernels/ref/scalar_convert.h"
 #include "kernels/x86/avx512/gemm_blocking.h"
 
 namespace dlrm::kernels::avx512 {
-
-inline uint16_t bf16_bits(float f) { return scalar::f32_to_bf16(f); }
 
 // 16 floats → their bf16 values, as 32-bit lanes with the bf16 in the top half.
 inline __m512i round_bf16_high(__m512 x) {

@@ -49,7 +49,7 @@ inline __m512 reduce16(const __m512 (&v)[16]) {
     return fold_pairs(w0, w1);                 // lane q: [v[q], v[4+q], v[8+q], v[12+q]]
 }
 
-// Offset of row i's first dot in the triangle, and how many dots row i has.
+// Offset of row i's first dot in the triangle (row i has i dots, i + 1 with the diagonal).
 inline int64_t row_offset(int64_t i, bool diag) { return diag ? i * (i + 1) / 2 : i * (i - 1) / 2; }
 
 template <int NC>
