@@ -9,8 +9,6 @@
 
 namespace dlrm {
 
-namespace {
-
 result<std::unique_ptr<executor>> make_executor(const model& m, precision p, const criteo_dataset& ds,
                                                 const kernels::kernel_table& k, const run_setup& rs) {
     executor_options eo;
@@ -28,8 +26,6 @@ status check_rows(const criteo_dataset& ds, int64_t r0, int64_t r1, const char* 
                              ": empty or outside the dataset's " + std::to_string(ds.rows()) + " rows: need at least one row");
     return {};
 }
-
-}  // namespace
 
 result<std::vector<layer_range>> observe_ranges(const model& fp32, const criteo_dataset& ds,
                                                 const kernels::kernel_table& k, int64_t r0, int64_t r1,

@@ -20,6 +20,13 @@ struct run_setup {
     int64_t batch = 0;
 };
 
+// An executor for the calibration passes: precision p, the dataset's bag sizes, rs's threads and batch.
+result<std::unique_ptr<executor>> make_executor(const model& m, precision p, const criteo_dataset& ds,
+                                                const kernels::kernel_table& k, const run_setup& rs);
+
+// Rows [r0, r1) must be a non-empty range inside the dataset; `what` names them in the error.
+status check_rows(const criteo_dataset& ds, int64_t r0, int64_t r1, const char* what);
+
 struct layer_range {
     std::string name;
     float min = 0, max = 0;   // observed

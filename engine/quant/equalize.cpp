@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <memory>
 
 #include "engine/executor.h"
@@ -21,16 +20,10 @@ result<std::vector<float>> equalization_scales(const model& fp32, const criteo_d
                                                const kernels::kernel_table& k, int64_t r0, int64_t r1,
                                                const run_setup& rs) {
     if (!can_equalize(fp32)) return status::error(fp32.path() + ": equalization needs a DCN model with fp32 layers");
-    if (r1 <= r0) return status::error("equalization: empty range of rows");
+    DLRM_TRY(check_rows(ds, r0, r1, "equalization"));
     const model_config& c = fp32.config();
     const int64_t D = c.dim, G = c.num_features();
-    executor_options eo;
-    eo.prec = precision::fp32;
-    eo.threads = rs.threads;
-    eo.batch = rs.batch;
-    std::vector<int32_t> bags;
-    for (int64_t t = 0; t < ds.num_tables(); ++t) bags.push_back(ds.bag_size(t));
-    auto ex = executor::create(fp32, k, eo, bags);
+    auto ex = make_executor(fp32, precision::fp32, ds, k, rs);
     if (!ex.ok()) return ex.error();
     const size_t x0_layer = fp32.bottom().size();  // execution order: bottom, dcn.0.V (its input is x0), …
     std::vector<std::vector<double>> sq(size_t((*ex)->threads()), std::vector<double>(size_t(G), 0.0));
@@ -83,14 +76,13 @@ int limit_equalized_bytes(const model_config& c, std::vector<float>& s, uint64_t
 
 namespace {
 
-// An owned fp32 copy of `n` floats.
-std::shared_ptr<std::vector<uint8_t>> copy_f32(const float* p, size_t n) {
+// An owned copy of the `n` floats at p, each multiplied by `factor`.
+std::shared_ptr<std::vector<uint8_t>> scaled_copy(const float* p, size_t n, float factor) {
     auto b = std::make_shared<std::vector<uint8_t>>(n * sizeof(float));
-    std::memcpy(b->data(), p, n * sizeof(float));
+    float* d = reinterpret_cast<float*>(b->data());
+    for (size_t i = 0; i < n; ++i) d[i] = p[i] * factor;
     return b;
 }
-
-float* as_f32(std::vector<uint8_t>& b) { return reinterpret_cast<float*>(b.data()); }
 
 }  // namespace
 
@@ -114,23 +106,18 @@ result<model> equalized_model(const model& src, const std::vector<float>& s) {
         memory_tensor m{t.name, t.type, t.shape, src.file().data(t), nullptr};
         const float* w = reinterpret_cast<const float*>(m.data);
         std::shared_ptr<std::vector<uint8_t>> b;
+        const size_t n = size_t(t.bytes / 4);
         if (t.name == last_bottom + ".weight" || t.name == last_bottom + ".bias") {  // rows of group 0
-            const size_t n = size_t(t.bytes / 4);
-            b = copy_f32(w, n);
-            for (size_t i = 0; i < n; ++i) as_f32(*b)[i] *= s[0];
+            b = scaled_copy(w, n, s[0]);
         } else if (t.name.rfind("emb.", 0) == 0) {
             const size_t g = size_t(std::stoll(t.name.substr(4))) + 1;
-            if (s[g] != 1.0f) {
-                const size_t n = size_t(t.bytes / 4);
-                b = copy_f32(w, n);
-                for (size_t i = 0; i < n; ++i) as_f32(*b)[i] *= s[g];
-            }
+            if (s[g] != 1.0f) b = scaled_copy(w, n, s[g]);
         } else if ((t.name.rfind("dcn.", 0) == 0 && t.name.size() > 2 && t.name.substr(t.name.size() - 2) == ".V") ||
                    t.name == src.top()[0].name + ".weight") {  // columns of x_l, in groups of D
             const int64_t rows = t.shape[0], cols = t.shape[1];
             if (cols != width) return status::error(src.path() + ": tensor " + t.name + " is not " + std::to_string(width) + " wide");
-            b = copy_f32(w, size_t(rows * cols));
-            float* p = as_f32(*b);
+            b = scaled_copy(w, n, 1.0f);
+            float* p = reinterpret_cast<float*>(b->data());
             for (int64_t r = 0; r < rows; ++r)
                 for (int64_t col = 0; col < cols; ++col) p[r * cols + col] /= s[size_t(col / D)];
         }
