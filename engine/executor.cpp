@@ -37,6 +37,7 @@ struct executor::scratch {
     aligned_buffer<float> fq;                     // simulate: the fake-quantized input, m × widest input
     aligned_buffer<uint16_t> bf16_row;            // simulate: one input row rounded to bf16
     int tid = 0;
+    double* layer_seconds = nullptr;  // per layer, this thread's; null: not timed
 };
 
 executor::~executor() = default;
@@ -208,6 +209,8 @@ result<std::unique_ptr<executor>> executor::create(const model& m, const kernels
 
 void executor::linear(const packed_linear& l, int64_t m, const lin_in& in, const lin_out& out, kernels::epilogue epi,
                       scratch& s) const {
+    using clock = std::chrono::steady_clock;
+    const auto t0 = s.layer_seconds ? clock::now() : clock::time_point{};
     if (l.kind == gemm_kind::u8s8) {
         // The input quantized with the layer's calibrated qparams (unless the previous layer already
         // wrote it so), then s32-accumulated u8·s8 with the epilogue writing what the caller asked
@@ -256,6 +259,7 @@ void executor::linear(const packed_linear& l, int64_t m, const lin_in& in, const
         else
             k_->gemm_f32.run(a);
     }
+    if (s.layer_seconds) s.layer_seconds[l.index] += std::chrono::duration<double>(clock::now() - t0).count();
     if (hook_) hook_(s.tid, l.index, m, in.f32, in.ld, out.f32, out.ld);
 }
 
@@ -409,6 +413,7 @@ status executor::run(const criteo_dataset& ds, int64_t r0, int64_t r1, float* pr
     std::mutex err_mu;
     status first_err;
     std::vector<stage_times> per_thread(static_cast<size_t>(threads_));
+    for (auto& t : per_thread) t.layer.assign(times ? layers_.size() : 0, 0.0);
     auto last_report = std::chrono::steady_clock::now();
 
 #pragma omp parallel num_threads(threads_)
@@ -416,6 +421,7 @@ status executor::run(const criteo_dataset& ds, int64_t r0, int64_t r1, float* pr
         const int tid = omp_get_thread_num();
         scratch& s = *scratch_[size_t(tid)];
         stage_times& tt = per_thread[size_t(tid)];
+        s.layer_seconds = times ? tt.layer.data() : nullptr;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t ci = 0; ci < chunks; ++ci) {
             if (ci > first_bad_chunk.load(std::memory_order_relaxed)) continue;
@@ -439,6 +445,7 @@ status executor::run(const criteo_dataset& ds, int64_t r0, int64_t r1, float* pr
                 }
             }
         }
+        s.layer_seconds = nullptr;  // per_thread ends with this call
     }
     if (times)
         for (const auto& t : per_thread) {
@@ -447,6 +454,8 @@ status executor::run(const criteo_dataset& ds, int64_t r0, int64_t r1, float* pr
             times->embbag += t.embbag;
             times->interaction += t.interaction;
             times->top += t.top;
+            times->layer.resize(layers_.size(), 0.0);
+            for (size_t i = 0; i < layers_.size(); ++i) times->layer[i] += t.layer[i];
         }
     if (!first_err.ok()) return first_err;
     if (progress) progress(n);

@@ -45,9 +45,13 @@ struct layer_desc {
 using linear_hook = std::function<void(int tid, size_t layer, int64_t m, const float* src, int64_t lda,
                                        const float* dst, int64_t ldd)>;
 
-// Time spent per stage, summed over threads (seconds of thread time).
+// Time spent per stage, summed over threads (seconds of thread time). layer[i] is the time inside
+// Linear layer i (layers() order): its input quantization when the previous layer did not write
+// the codes, the GEMM and its epilogue (for a DCN W layer run in int8, the cross too). The layers
+// of the bottom MLP are part of `bottom`, the cross net's of `interaction`, the top MLP's of `top`.
 struct stage_times {
     double read = 0, bottom = 0, embbag = 0, interaction = 0, top = 0;
+    std::vector<double> layer;
 };
 
 class executor {

@@ -1,8 +1,8 @@
 // dlrm bench MODEL [--fp32] [--bf16] [--int8] [--batch N] [--threads N] [--rows N] [--seconds S]
-//                  [--latency] [--json]
+//                  [--latency] [--layers] [--json]
 // End-to-end throughput on synthetic rows shaped for the model (written once to a temporary folder
 // and read through the same dataset path as `dlrm run`), side by side across precisions in one run,
-// with the time per stage; optionally per-batch latency percentiles at one thread.
+// with the time per stage and per Linear layer; optionally per-batch latency percentiles at one thread.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -28,7 +28,7 @@ namespace {
 
 struct bench_args {
     std::string model;
-    bool fp32 = false, bf16 = false, int8 = false, latency = false, json = false;
+    bool fp32 = false, bf16 = false, int8 = false, latency = false, json = false, layers = false;
     int64_t batch = 0, rows = 65536;
     int threads = 0;
     double seconds = 3.0;
@@ -89,8 +89,21 @@ nlohmann::json throughput(const model& m, const kernels::kernel_table& k, const 
     } else {
         peak_j["absent"] = peak.why_absent;
     }
+    // Per Linear layer: its share of the run's thread time and its rate per core, against the same peak.
+    nlohmann::json layers_j = nlohmann::json::array();
+    const auto& descs = (*ex)->layers();
+    for (size_t i = 0; i < descs.size() && i < times.layer.size(); ++i) {
+        const double secs_i = times.layer[i];
+        const double ops_i = 2.0 * double(scored) * double(descs[i].in) * double(descs[i].out);
+        nlohmann::json l = {{"name", descs[i].name}, {"in", descs[i].in}, {"out", descs[i].out}, {"seconds", secs_i},
+                            {"time_fraction", total > 0 ? secs_i / total : 0.0},
+                            {"gops_per_core", secs_i > 0 ? ops_i / secs_i / 1e9 : 0.0}};
+        if (peak.per_core > 0 && secs_i > 0) l["peak_fraction"] = ops_i / secs_i / peak.per_core;
+        layers_j.push_back(l);
+    }
     return {{"precision", precision_name(p)},
             {"peak", peak_j},
+            {"layers", layers_j},
             {"rows_per_s", rps},
             {"rows", scored},
             {"seconds", secs},
@@ -207,6 +220,21 @@ void bench(const bench_args& a) {
     }
     for (const auto& s : skipped)
         std::printf("%-6s skipped: %s\n", s["precision"].get<std::string>().c_str(), s["reason"].get<std::string>().c_str());
+    if (a.layers)
+        for (const auto& r : results) {
+            std::printf("\n%s per layer (the share of the run's thread time; the rate per core and its fraction of the "
+                        "%s peak)\n%-12s %6s %6s %7s %9s %8s\n",
+                        r["precision"].get<std::string>().c_str(), r["peak"]["instruction"].get<std::string>().c_str(),
+                        "layer", "in", "out", "time", "Gop/s", "of peak");
+            for (const auto& l : r["layers"]) {
+                char of_peak[16] = "-";
+                if (l.contains("peak_fraction"))
+                    std::snprintf(of_peak, sizeof of_peak, "%.1f%%", 100 * l["peak_fraction"].get<double>());
+                std::printf("%-12s %6lld %6lld %6.1f%% %9.1f %8s\n", l["name"].get<std::string>().c_str(),
+                            static_cast<long long>(l["in"].get<int64_t>()), static_cast<long long>(l["out"].get<int64_t>()),
+                            100 * l["time_fraction"].get<double>(), l["gops_per_core"].get<double>(), of_peak);
+            }
+        }
     if (a.latency) {
         std::printf("\nlatency at 1 thread (µs per batch)\n%-6s %6s %10s %10s\n", "prec", "batch", "p50", "p99");
         for (const auto& l : lat)
@@ -230,6 +258,7 @@ void add_bench(CLI::App& app) {
     cmd->add_option("--rows", a->rows, "synthetic rows scored per pass")->capture_default_str();
     cmd->add_option("--seconds", a->seconds, "minimum timed seconds per precision")->capture_default_str();
     cmd->add_flag("--latency", a->latency, "also p50/p99 per batch of 1, 64 and 270 rows at one thread");
+    cmd->add_flag("--layers", a->layers, "also the time and fraction of peak of every Linear layer (always in --json)");
     cmd->add_flag("--json", a->json, "machine-readable result on stdout");
     cmd->callback([a] { bench(*a); });
 }
