@@ -447,16 +447,17 @@ status executor::run(const criteo_dataset& ds, int64_t r0, int64_t r1, float* pr
         }
         s.layer_seconds = nullptr;  // per_thread ends with this call
     }
-    if (times)
+    if (times) {
+        times->layer.resize(layers_.size(), 0.0);
         for (const auto& t : per_thread) {
             times->read += t.read;
             times->bottom += t.bottom;
             times->embbag += t.embbag;
             times->interaction += t.interaction;
             times->top += t.top;
-            times->layer.resize(layers_.size(), 0.0);
             for (size_t i = 0; i < layers_.size(); ++i) times->layer[i] += t.layer[i];
         }
+    }
     if (!first_err.ok()) return first_err;
     if (progress) progress(n);
     return {};
