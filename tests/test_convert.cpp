@@ -20,7 +20,8 @@ using namespace dlrm::kernels;
 
 namespace {
 
-const int64_t sizes[] = {0, 1, 2, 7, 15, 16, 17, 31, 32, 33, 40, 64, 85, 128, 163, 256, 1000};
+// 63 / 64 / 65 and the DLRM widths 479 and 3456: quantize_u8 works in steps of 64 values.
+const int64_t sizes[] = {0, 1, 2, 7, 15, 16, 17, 31, 32, 33, 40, 63, 64, 65, 85, 128, 163, 256, 479, 1000, 3456};
 
 template <class K>
 std::vector<const K*> runnable(family fam) {
@@ -236,6 +237,9 @@ TEST_CASE("convert variants match the ref bit for bit") {
             for (auto [scale, zp] : std::vector<std::pair<float, int32_t>>{{0.5f, 128}, {2.0f, 3}, {0.37f, 100}, {0.0123f, 7}}) {
                 std::vector<float> src(size_t(n) + 1);
                 std::copy_n(x.begin(), n, src.begin() + 1);
+                // NaN, infinities, signed zeros, ties and huge values scattered over the blocks and the tail
+                const float special[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 0.5f, 1.5f, -2.5f, 1e30f, -1e30f};
+                for (int64_t i = 3, s = 0; i < n; i += 29, ++s) src[size_t(i) + 1] = special[s % 10] * (s % 10 >= 5 ? scale : 1.0f);
                 std::vector<uint8_t> got(size_t(n) + 18, 0xA5), want = got;
                 k->quantize_u8(n, src.data() + 1, scale, zp, got.data() + 1);
                 convert__ref.quantize_u8(n, src.data() + 1, scale, zp, want.data() + 1);
