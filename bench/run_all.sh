@@ -11,7 +11,7 @@ OUT=${BENCH_OUT:-$BUILD/bench/results}
 mkdir -p "$OUT"
 if [ -n "${DLRM_BENCH_FULL:-}" ] && [ "${DLRM_BENCH_FULL}" != 0 ]; then min_time=0.5; else min_time=0.15; fi
 status=0
-for b in bench_gemm bench_embbag bench_interact; do
+for b in bench_gemm bench_embbag bench_interact bench_convert; do
   bin="$BUILD/bench/$b"
   if [ ! -x "$bin" ]; then echo "bench: $bin is missing: build first (make build)"; status=1; continue; fi
   echo "== $b   ($(uptime | sed 's/.*load average/load average/'))"
@@ -20,5 +20,5 @@ for b in bench_gemm bench_embbag bench_interact; do
   "$bin" "${args[@]}" || { echo "bench: $b failed (exit $?)"; status=1; }
 done
 echo "== summary (fractions of the ceilings measured in the same run)"
-python3 bench/summarize.py "$OUT"/bench_gemm.json "$OUT"/bench_embbag.json "$OUT"/bench_interact.json || status=1
+python3 bench/summarize.py "$OUT"/bench_gemm.json "$OUT"/bench_embbag.json "$OUT"/bench_interact.json "$OUT"/bench_convert.json || status=1
 exit $status

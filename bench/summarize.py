@@ -2,7 +2,8 @@
 """Markdown tables of the measured fractions from the benchmarks' JSON output, and the issue's targets.
 
 Usage: summarize.py [--variants REGEX] build/bench/results/bench_gemm.json [bench_embbag.json] [bench_interact.json]
-Missing files are skipped. --variants keeps only the embedding-bag and interaction variants whose name
+       [bench_convert.json]
+Missing files are skipped. --variants keeps only the embedding-bag, interaction and convert variants whose name
 matches (the targets still come from every variant). Only the Python standard library is used.
 """
 import json
@@ -144,6 +145,21 @@ def interact(doc, keep):
     print()
 
 
+def convert(doc, keep):
+    print("### Activation quantization (quantize_u8, one row per call): fraction of the copy ceiling per core\n")
+    print("| variant | width | input | threads | ns/row | G values/s per core | frac_copy_ceiling |")
+    print("|---|---|---|---|---|---|---|")
+    for b in doc["benchmarks"]:
+        name, th = strip_threads(b["name"]), threads_of(b["name"])
+        parts = name.split("/")
+        if b.get("error_occurred"):
+            print(f"| {parts[1]} | {parts[2]} | {parts[3]} | {th} | error: {b.get('error_message', '')} |||")
+            continue
+        if keep.search(parts[1]):
+            print(f"| {parts[1]} | {parts[2][1:]} | {parts[3]} | {th} | {b['ns_per_row']:.0f} | {b['values/s'] / 1e9:.2f} | {pct(b['frac_copy_ceiling'])} |")
+    print()
+
+
 def main():
     targets = []
     ctx_done = False
@@ -172,6 +188,8 @@ def main():
             embbag(doc, targets, keep)
         elif base.startswith("bench_interact"):
             interact(doc, keep)
+        elif base.startswith("bench_convert"):
+            convert(doc, keep)
     if targets:
         print("### Targets (issue 6; both cores = threads:2)\n")
         print("| target | measured | met |")
