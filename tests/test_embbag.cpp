@@ -354,3 +354,42 @@ TEST_CASE("embbag variants are bit-exact against the ref") {
         }
     }
 }
+
+TEST_CASE("embbag: a one-id bag of −0.0 values pools to +0.0 in every variant, as the ref's 0 + v") {
+    // One-hot bags may be stored without the sum (a kernel can write the row's value directly);
+    // the sum starts from +0.0, and +0.0 + −0.0 = +0.0, so the sign of a −0.0 must not survive.
+    for (int64_t dim : {33, 128}) {
+        for (row_type type : all_types) {
+            std::vector<uint8_t> row(row_bytes(type, dim), 0);
+            const uint16_t h_minus_zero = 0x8000, h_minus_one = 0xBC00;  // fp16 / bf16 −0.0, fp16 −1.0
+            const float minus_zero = -0.0f, minus_one = -1.0f;
+            switch (type) {
+                case row_type::f32:
+                    for (int64_t d = 0; d < dim; ++d) std::memcpy(&row[size_t(4 * d)], &minus_zero, 4);
+                    break;
+                case row_type::f16:
+                case row_type::bf16:
+                    for (int64_t d = 0; d < dim; ++d) std::memcpy(&row[size_t(2 * d)], &h_minus_zero, 2);
+                    break;
+                case row_type::i8rw:  // q = 0: fmaf(−1, 0, −0) = −0
+                    std::memcpy(&row[size_t(dim)], &minus_one, 4);
+                    std::memcpy(&row[size_t(dim) + 4], &minus_zero, 4);
+                    break;
+                case row_type::u4rw:
+                    std::memcpy(&row[size_t((dim + 1) / 2)], &h_minus_one, 2);
+                    std::memcpy(&row[size_t((dim + 1) / 2) + 2], &h_minus_zero, 2);
+                    break;
+            }
+            const int32_t ids[3] = {0, 0, 0};
+            const embbag_table_args tab{row.data(), 1, type, ids, nullptr, 1};
+            for (const embbag_kernel* k : runnable<embbag_kernel>(family::embbag)) {
+                std::vector<float> dst(size_t(3 * dim), 1.0f);
+                k->run(embbag_args{3, dim, 1, &tab, dst.data(), dim});
+                bool all_plus_zero = true;
+                for (float f : dst) all_plus_zero &= std::memcmp(&f, "\0\0\0\0", 4) == 0;
+                CHECK_MESSAGE(all_plus_zero, std::string(k->name), " ", row_type_name(type), " dim=", dim,
+                              ": a −0.0 value kept its sign");
+            }
+        }
+    }
+}

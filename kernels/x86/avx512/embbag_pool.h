@@ -5,7 +5,9 @@
 // Columns are pooled in blocks of at most 128 (8 zmm accumulators that stay in registers for the
 // whole bag); dim 128, the MLPerf case, is one block and has its own instantiation. Wider rows walk
 // the bag once per block. The summation order per element is the bag order, as in the reference, so
-// only the decode differs. Internal linkage throughout (unnamed namespace): each including file is
+// only the decode differs. Fixed one-id bags (DLRM v1, one-hot Criteo) have their own loop with no
+// accumulator: cache-resident, 6.9 → 6.3–6.6 ns per u4 row, 8.4 → 7.0 i8, 12.5 → 11.0 f32
+// (bench_embbag, table:1MB/pool:1). Internal linkage throughout (unnamed namespace): each including file is
 // built with its own ISA flags.
 #pragma once
 #include <immintrin.h>
@@ -54,6 +56,26 @@ void pool_block(const block& blk) {
     const int tail_n = blk.ncols - 16 * (NC - 1);
     const __mmask16 tail_mask = FULL ? __mmask16(0xFFFF) : __mmask16((1u << tail_n) - 1);
     const int64_t ids_end = tab.offsets ? tab.offsets[a.batch] : a.batch * int64_t(tab.bag_size);
+    if (!tab.offsets && tab.bag_size == 1) {
+        // One-hot bags (DLRM v1, MLPerf's one-hot Criteo): each output is its row's value. The sum
+        // 0 + v is kept (one add of +0), so a −0.0 becomes +0.0 exactly as in the reference.
+        const __m512 zero = _mm512_setzero_ps();
+        for (int64_t b = 0; b < a.batch; ++b) {
+            if (blk.prefetch && b + prefetch_distance < ids_end)
+                prefetch_row(tab.rows + size_t(tab.ids[b + prefetch_distance]) * stride, stride);
+            const uint8_t* row = tab.rows + size_t(tab.ids[b]) * stride;
+            const auto k = D::prepare(row, dim);
+            float* out = a.dst + b * a.dst_ld + blk.t * dim + (DIMC ? 0 : blk.col0);
+            for (int c = 0; c < NC; ++c) {
+                const int64_t col = (DIMC ? 0 : blk.col0) + 16 * c;
+                const __m512 v = (c < NC - 1 || FULL) ? D::full(row, col, k) : D::tail(row, col, tail_n, k);
+                const __m512 r = D::to_order(_mm512_add_ps(zero, v));
+                if (c < NC - 1) _mm512_storeu_ps(out + 16 * c, r);
+                else _mm512_mask_storeu_ps(out + 16 * c, tail_mask, r);
+            }
+        }
+        return;
+    }
     for (int64_t b = 0; b < a.batch; ++b) {
         const int64_t begin = tab.offsets ? tab.offsets[b] : b * int64_t(tab.bag_size);
         const int64_t end = tab.offsets ? tab.offsets[b + 1] : begin + tab.bag_size;
