@@ -8,6 +8,9 @@
 //   v2_mix           all 26 MLPerf v2 tables in one fused call, with their rows and pooling from
 //                    bench/shapes/mlperf_v2_tables.txt (the four 40 M-row tables share one 40 M-row
 //                    allocation; the others have their real row counts), uint4 rows, 214 ids/sample
+//   v1_onehot        26 one-hot uint4 tables of 200,000 rows (DLRM v1 with tables capped as in
+//                    bench/README's end-to-end runs) into the engine's interaction-input layout,
+//                    dst written plainly and with stream_dst (non-temporal stores)
 // Pooling 1 and 100; ids uniform or Zipf. Every call takes fresh ids: each thread walks its own
 // long id stream, so no call repeats the previous one's rows (the cold-cache case for the 40 M
 // table: 4 M ids per thread touch ≈ 270 MB of rows per pass, ≫ L3). Each call is one engine
@@ -188,6 +191,10 @@ struct bench_case {
     id_dist dist;
     int64_t calls_per_stream;  // calls before a thread's id stream wraps around
     const kernels::embbag_kernel* kernel;
+    // The engine's interaction input as dst (64-byte aligned, one dim-wide x_0 slot before the
+    // pooled vectors, dst_ld = (tables + 1)·dim) rather than the pooled vectors alone.
+    bool engine_dst = false;
+    int stream = -1;  // stream_dst: -1 as the engine sets it (kernels::embbag_dst_streams), 0 off, 1 on
 };
 
 // One thread's state: its id streams (one per table), its output, its call arguments.
@@ -196,6 +203,8 @@ struct worker {
     std::vector<std::vector<int32_t>> ids;  // per table: calls_per_stream · sub_batch · pooling
     std::vector<kernels::embbag_table_args> targs;
     std::vector<float> dst;
+    int64_t out = 0, ld = 0;  // the pooled vectors start at dst[out], rows ld floats apart
+    int stream = -1;
     int64_t calls = 0, next = 0;
     int64_t ids_per_call = 0;
     size_t bytes_per_call = 0;
@@ -212,12 +221,19 @@ struct worker {
             bytes_per_call += size_t(sub_batch * u.pooling) * kernels::row_bytes(u.type, dim);
         }
         calls = c.calls_per_stream;
-        dst.assign(size_t(sub_batch * dim * int64_t(c.tables.size())), 0.0f);
+        stream = c.stream;
+        ld = dim * int64_t(c.tables.size() + (c.engine_dst ? 1 : 0));
+        dst.assign(size_t(sub_batch * ld + 16), 0.0f);
+        if (c.engine_dst) {  // the first 64-byte boundary, then the x_0 slot
+            const auto addr = reinterpret_cast<uintptr_t>(dst.data());
+            out = int64_t(((addr + 63) / 64 * 64 - addr) / sizeof(float)) + dim;
+        }
     }
     // The arguments of call number i of the stream.
     kernels::embbag_args args(int64_t i) {
         for (size_t t = 0; t < targs.size(); ++t) targs[t].ids = ids[t].data() + (i % calls) * sub_batch * targs[t].bag_size;
-        return {sub_batch, dim, int64_t(targs.size()), targs.data(), dst.data(), dim * int64_t(targs.size())};
+        const bool st = stream < 0 ? kernels::embbag_dst_streams(sub_batch, ld) : stream == 1;
+        return {sub_batch, dim, int64_t(targs.size()), targs.data(), dst.data() + out, ld, st};
     }
 };
 
@@ -247,9 +263,9 @@ void run_case(benchmark::State& state, const bench_case* c) {
     // Check the first call against the reference, bit for bit.
     {
         const auto a = w.args(0);
-        std::vector<float> want(w.dst.size());
+        std::vector<float> want(w.dst.size(), -1.0f);
         kernels::embbag_args r = a;
-        r.dst = want.data();
+        r.dst = want.data() + w.out;
         kernels::embbag_sum__ref.run(r);
         std::fill(w.dst.begin(), w.dst.end(), -1.0f);
         c->kernel->run(a);
@@ -339,6 +355,14 @@ int main(int argc, char** argv) {
                 }
                 add(v->name, c);
             }
+        }
+        // DLRM v1 as /tmp-style capped models have it: 26 one-hot u4 tables of 200,000 rows (354 MB),
+        // into the engine's interaction input (7 MB per sub-batch), with and without stream_dst.
+        for (int st : {0, 1}) {
+            bench_case c{std::string("u4rw/v1_onehot:26x200K/dst:") + (st ? "stream" : "plain") + "/uniform", {},
+                         id_dist::uniform, 32, k, true, st};
+            for (int t = 0; t < 26; ++t) c.tables.push_back({"v1_200K_" + std::to_string(t), row_type::u4rw, 200'000, 200'000, 1, -1});
+            add(v->name, c);
         }
     }
     benchmark::RunSpecifiedBenchmarks();

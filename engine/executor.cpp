@@ -318,7 +318,8 @@ status executor::run_chunk(const criteo_dataset& ds, int64_t row, int64_t m, flo
     lap(t.bottom);
 
     // All tables in one call, pooled vectors written right after x_0.
-    kernels::embbag_args eb{m, D, int64_t(s.bag_args.size()), s.bag_args.data(), s.inter_in.data() + D, in_w};
+    kernels::embbag_args eb{m, D, int64_t(s.bag_args.size()), s.bag_args.data(), s.inter_in.data() + D, in_w,
+                            kernels::embbag_dst_streams(m, in_w)};
     k_->embbag.run(eb);
     lap(t.embbag);
 

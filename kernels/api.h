@@ -132,7 +132,18 @@ struct embbag_args {
     int64_t num_tables;
     const embbag_table_args* tables;
     float* dst; int64_t dst_ld;   // dst_ld ≥ num_tables·dim
+    // A hint, set when dst spans more than embbag_stream_dst_bytes: it is written once and read back
+    // only after the whole call, so a kernel may write it with non-temporal stores (the values are
+    // the same). The AVX-512 kernels do so for fixed one-id bags, where dst is most of the traffic
+    // (512 bytes written per 68-byte u4 row at dim 128).
+    bool stream_dst = false;
 };
+// The dst size above which callers set stream_dst: one core's L2 on the x86 parts this engine
+// targets (1 MiB on Zen 4/5, 1–2 MiB on Intel server cores); below it dst stays cache-resident.
+constexpr size_t embbag_stream_dst_bytes = size_t(1) << 20;
+inline bool embbag_dst_streams(int64_t batch, int64_t dst_ld) {
+    return size_t(batch) * size_t(dst_ld) * sizeof(float) > embbag_stream_dst_bytes;
+}
 using embbag_fn = void (*)(const embbag_args& a);
 
 // ---------------------------------------------------------------------------------------------

@@ -393,3 +393,46 @@ TEST_CASE("embbag: a one-id bag of −0.0 values pools to +0.0 in every variant,
         }
     }
 }
+
+TEST_CASE("embbag: stream_dst (non-temporal stores) writes the same bytes as the ref, aligned or not") {
+    // The hint only changes how dst is written. A 64-byte aligned dst with dst_ld a multiple of 16
+    // floats puts every row's output on a line boundary (the non-temporal path); offset by one float
+    // none is (the plain path). Fixed bags of 1 (the loop that uses the hint) and of 3.
+    const unsigned seed = 2718;
+    std::mt19937 rng(seed);
+    for (const embbag_kernel* k : runnable<embbag_kernel>(family::embbag)) {
+        for (int64_t dim : {33, 128}) {
+            for (int32_t bag : {1, 3}) {
+                const int64_t batch = 9, ntab = 5, ld = ntab * dim + (dim % 16 ? 16 - dim % 16 : 0) + 16;
+                std::vector<table_data> tables;
+                std::vector<std::vector<int32_t>> ids(static_cast<size_t>(ntab));
+                std::vector<embbag_table_args> args;
+                for (int64_t t = 0; t < ntab; ++t) {
+                    tables.push_back(make_table(all_types[t], 97, dim, rng));
+                    std::uniform_int_distribution<int32_t> id(0, 96);
+                    for (int64_t i = 0; i < batch * bag; ++i) ids[size_t(t)].push_back(id(rng));
+                }
+                for (int64_t t = 0; t < ntab; ++t)
+                    args.push_back({tables[size_t(t)].bytes.data(), 97, all_types[t], ids[size_t(t)].data(), nullptr, bag});
+                for (int64_t shift : {0, 1}) {
+                    INFO(std::string(k->name), " dim=", dim, " bag=", bag, " dst shifted by ", shift, " float(s), seed=", seed);
+                    const size_t n = size_t(batch * ld + 64);
+                    float* got = static_cast<float*>(std::aligned_alloc(64, n * 4));
+                    float* want = static_cast<float*>(std::aligned_alloc(64, n * 4));
+                    for (size_t i = 0; i < n; ++i) {
+                        std::memcpy(&got[i], &sentinel_bits, 4);
+                        std::memcpy(&want[i], &sentinel_bits, 4);
+                    }
+                    embbag_args a{batch, dim, ntab, args.data(), got + shift, ld, true};
+                    k->run(a);
+                    a.dst = want + shift;
+                    a.stream_dst = false;
+                    embbag_sum__ref.run(a);
+                    CHECK(std::memcmp(got, want, n * 4) == 0);
+                    std::free(got);
+                    std::free(want);
+                }
+            }
+        }
+    }
+}

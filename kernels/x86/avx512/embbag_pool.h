@@ -7,7 +7,9 @@
 // the bag once per block. The summation order per element is the bag order, as in the reference, so
 // only the decode differs. Fixed one-id bags (DLRM v1, one-hot Criteo) have their own loop with no
 // accumulator: cache-resident, 6.9 → 6.3–6.6 ns per u4 row, 8.4 → 7.0 i8, 12.5 → 11.0 f32
-// (bench_embbag, table:1MB/pool:1). Internal linkage throughout (unnamed namespace): each including file is
+// (bench_embbag, table:1MB/pool:1); with stream_dst it writes dst with non-temporal stores (DLRM v1
+// int8 end to end +3–5 % rows/s; for multi-hot bags, where dst is a small part of the traffic, they
+// brought nothing on DLRM v2 and are not used). Internal linkage throughout (unnamed namespace): each including file is
 // built with its own ISA flags.
 #pragma once
 #include <immintrin.h>
@@ -66,12 +68,17 @@ void pool_block(const block& blk) {
             const uint8_t* row = tab.rows + size_t(tab.ids[b]) * stride;
             const auto k = D::prepare(row, dim);
             float* out = a.dst + b * a.dst_ld + blk.t * dim + (DIMC ? 0 : blk.col0);
+            // Non-temporal when asked and the row's output is 64-byte aligned (it is in the engine:
+            // dst_ld and dim are multiples of 16 floats there): no read for ownership of lines that
+            // are fully overwritten, and no eviction of the tables' rows from L2.
+            const bool nt = a.stream_dst && (reinterpret_cast<uintptr_t>(out) & 63) == 0;
             for (int c = 0; c < NC; ++c) {
                 const int64_t col = (DIMC ? 0 : blk.col0) + 16 * c;
                 const __m512 v = (c < NC - 1 || FULL) ? D::full(row, col, k) : D::tail(row, col, tail_n, k);
                 const __m512 r = D::to_order(_mm512_add_ps(zero, v));
-                if (c < NC - 1) _mm512_storeu_ps(out + 16 * c, r);
-                else _mm512_mask_storeu_ps(out + 16 * c, tail_mask, r);
+                if (c == NC - 1 && !FULL) _mm512_mask_storeu_ps(out + 16 * c, tail_mask, r);
+                else if (nt) _mm512_stream_ps(out + 16 * c, r);
+                else _mm512_storeu_ps(out + 16 * c, r);
             }
         }
         return;
@@ -147,6 +154,7 @@ void run(const embbag_args& a) {
             pick(a.tables[t].type, a.dim, ncols)(blk);
         }
     }
+    if (a.stream_dst) _mm_sfence();  // non-temporal stores are weakly ordered: visible before we return
 }
 
 }  // namespace
