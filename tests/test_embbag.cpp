@@ -403,7 +403,7 @@ TEST_CASE("embbag: stream_dst (non-temporal stores) writes the same bytes as the
     for (const embbag_kernel* k : runnable<embbag_kernel>(family::embbag)) {
         for (int64_t dim : {33, 128}) {
             for (int32_t bag : {1, 3}) {
-                const int64_t batch = 9, ntab = 5, ld = ntab * dim + (dim % 16 ? 16 - dim % 16 : 0) + 16;
+                const int64_t batch = 9, ntab = 5, ld = (ntab * dim + 15) / 16 * 16 + 16;  // a multiple of 16
                 std::vector<table_data> tables;
                 std::vector<std::vector<int32_t>> ids(static_cast<size_t>(ntab));
                 std::vector<embbag_table_args> args;
@@ -416,9 +416,10 @@ TEST_CASE("embbag: stream_dst (non-temporal stores) writes the same bytes as the
                     args.push_back({tables[size_t(t)].bytes.data(), 97, all_types[t], ids[size_t(t)].data(), nullptr, bag});
                 for (int64_t shift : {0, 1}) {
                     INFO(std::string(k->name), " dim=", dim, " bag=", bag, " dst shifted by ", shift, " float(s), seed=", seed);
-                    const size_t n = size_t(batch * ld + 64);
+                    const size_t n = size_t(batch * ld + 64);  // a multiple of 16 floats: aligned_alloc's size rule
                     float* got = static_cast<float*>(std::aligned_alloc(64, n * 4));
                     float* want = static_cast<float*>(std::aligned_alloc(64, n * 4));
+                    REQUIRE((got && want));
                     for (size_t i = 0; i < n; ++i) {
                         std::memcpy(&got[i], &sentinel_bits, 4);
                         std::memcpy(&want[i], &sentinel_bits, 4);
