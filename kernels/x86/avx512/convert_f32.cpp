@@ -69,8 +69,9 @@ void f16_to_f32(int64_t n, const uint16_t* src, float* dst) {
 // clamp(nearbyint(x · inv) + zp, 0, 255) in float like the ref: roundscale in the current rounding
 // mode is nearbyint, maxps(q, 0) returns 0 for a NaN q (second operand), so no integer overflow.
 // 64 values per step, packed to bytes with packs/packus (exact: every value is already in [0, 255])
-// and stored whole; only the tail uses masked loads and stores. Masked stores per 16 values made the
-// whole pass 1.6× slower (a 3456-wide row, L2-resident: 425 → 265 ns with plain 16-byte stores).
+// and stored whole; only the tail uses masked loads and stores. The former masked 16-value steps
+// were 1.2–1.6× slower on L2-resident rows and 2.4–3.8× on rows streamed from memory (bench_convert),
+// where the masked loads were the cost (bench/README, "Activation quantization").
 inline __m512i quantize16(__m512 x, __m512 vinv, __m512 vzp) {
     __m512 q = _mm512_roundscale_ps(_mm512_mul_ps(x, vinv), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
     q = _mm512_add_ps(q, vzp);

@@ -7,10 +7,10 @@
 // the bag once per block. The summation order per element is the bag order, as in the reference, so
 // only the decode differs. Fixed one-id bags (DLRM v1, one-hot Criteo) have their own loop with no
 // accumulator: cache-resident, 6.9 → 6.3–6.6 ns per u4 row, 8.4 → 7.0 i8, 12.5 → 11.0 f32
-// (bench_embbag, table:1MB/pool:1); with stream_dst it writes dst with non-temporal stores (DLRM v1
-// int8 end to end +3–5 % rows/s; for multi-hot bags, where dst is a small part of the traffic, they
-// brought nothing on DLRM v2 and are not used). Internal linkage throughout (unnamed namespace): each including file is
-// built with its own ISA flags.
+// (bench_embbag, table:1MB/pool:1). With stream_dst that loop writes dst with non-temporal stores
+// (bench_embbag v1_onehot and bench/README); multi-hot bags, where dst is a small part of the
+// traffic, gained nothing from them on DLRM v2 and keep plain stores. Internal linkage throughout
+// (unnamed namespace): each including file is built with its own ISA flags.
 #pragma once
 #include <immintrin.h>
 
