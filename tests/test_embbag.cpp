@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/aligned_buffer.h"
 #include "kernels/dispatch.h"
 #include "kernels/ref/ref_kernels.h"
 
@@ -411,27 +412,22 @@ TEST_CASE("embbag: stream_dst (non-temporal stores) writes the same bytes as the
                     tables.push_back(make_table(all_types[t], 97, dim, rng));
                     std::uniform_int_distribution<int32_t> id(0, 96);
                     for (int64_t i = 0; i < batch * bag; ++i) ids[size_t(t)].push_back(id(rng));
+                    args.push_back({tables.back().bytes.data(), 97, all_types[t], ids[size_t(t)].data(), nullptr, bag});
                 }
-                for (int64_t t = 0; t < ntab; ++t)
-                    args.push_back({tables[size_t(t)].bytes.data(), 97, all_types[t], ids[size_t(t)].data(), nullptr, bag});
                 for (int64_t shift : {0, 1}) {
                     INFO(std::string(k->name), " dim=", dim, " bag=", bag, " dst shifted by ", shift, " float(s), seed=", seed);
-                    const size_t n = size_t(batch * ld + 64);  // a multiple of 16 floats: aligned_alloc's size rule
-                    float* got = static_cast<float*>(std::aligned_alloc(64, n * 4));
-                    float* want = static_cast<float*>(std::aligned_alloc(64, n * 4));
-                    REQUIRE((got && want));
+                    const size_t n = size_t(batch * ld + 64);
+                    dlrm::aligned_buffer<float> got(n), want(n);  // 64-byte aligned
                     for (size_t i = 0; i < n; ++i) {
                         std::memcpy(&got[i], &sentinel_bits, 4);
                         std::memcpy(&want[i], &sentinel_bits, 4);
                     }
-                    embbag_args a{batch, dim, ntab, args.data(), got + shift, ld, true};
+                    embbag_args a{batch, dim, ntab, args.data(), got.data() + shift, ld, true};
                     k->run(a);
-                    a.dst = want + shift;
+                    a.dst = want.data() + shift;
                     a.stream_dst = false;
                     embbag_sum__ref.run(a);
-                    CHECK(std::memcmp(got, want, n * 4) == 0);
-                    std::free(got);
-                    std::free(want);
+                    CHECK(std::memcmp(got.data(), want.data(), n * 4) == 0);
                 }
             }
         }
