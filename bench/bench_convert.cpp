@@ -36,7 +36,6 @@ namespace {
 
 constexpr float scale = 0.0123f;
 constexpr int32_t zero_point = 7;
-bool g_mismatch = false;
 
 struct block_set {
     int64_t width, rows, blocks;
@@ -97,8 +96,7 @@ void run(benchmark::State& state, const kernels::convert_kernel* k, int64_t widt
         kernels::convert__ref.quantize_u8(width, x, scale, zero_point, want.data());
         k->quantize_u8(width, x, scale, zero_point, bs.dst.get() + r * width);
         if (std::memcmp(want.data(), bs.dst.get() + r * width, size_t(width)) != 0) {
-            g_mismatch = true;
-            state.SkipWithError(("MISMATCH with convert__ref.quantize_u8 in row " + std::to_string(r)).c_str());
+            mismatch(state, "with convert__ref.quantize_u8 in row " + std::to_string(r));
             return;
         }
     }
@@ -123,23 +121,18 @@ void run(benchmark::State& state, const kernels::convert_kernel* k, int64_t widt
 }  // namespace
 
 int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    report_peaks();
-    benchmark::AddCustomContext("convert", "quantize_u8 one row per call; hot = 32 rows, stream = 1024-row sub-batches "
-                                           "from 8 per thread; rates per core; ceiling = plain copy of the same bytes");
-    for (const kernels::variant* v : runnable_variants(kernels::family::convert)) {
-        const auto* k = static_cast<const kernels::convert_kernel*>(v->kernel);
-        for (int64_t width : {479, 3456})
-            for (bool stream : {false, true})
-                for (int threads : thread_counts()) {
-                    const std::string name = std::string("quantize_u8/") + v->name + "/W" + std::to_string(width) + "/" +
-                                             (stream ? "stream" : "hot");
-                    benchmark::RegisterBenchmark(name.c_str(), run, k, width, stream)->Threads(threads)->Unit(benchmark::kMicrosecond);
-                }
-    }
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    if (g_mismatch) std::fprintf(stderr, "bench_convert: a kernel's output did not match the reference\n");
-    return g_mismatch ? 1 : 0;
+    return run_benchmarks(argc, argv, "bench_convert", [] {
+        benchmark::AddCustomContext("convert", "quantize_u8 one row per call; hot = 32 rows, stream = 1024-row sub-batches "
+                                               "from 8 per thread; rates per core; ceiling = plain copy of the same bytes");
+        for (const kernels::variant* v : runnable_variants(kernels::family::convert)) {
+            const auto* k = static_cast<const kernels::convert_kernel*>(v->kernel);
+            for (int64_t width : {479, 3456})
+                for (bool stream : {false, true})
+                    for (int threads : thread_counts()) {
+                        const std::string name = std::string("quantize_u8/") + v->name + "/W" + std::to_string(width) + "/" +
+                                                 (stream ? "stream" : "hot");
+                        benchmark::RegisterBenchmark(name.c_str(), run, k, width, stream)->Threads(threads)->Unit(benchmark::kMicrosecond);
+                    }
+        }
+    });
 }

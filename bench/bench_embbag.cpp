@@ -43,7 +43,6 @@ namespace {
 
 constexpr int64_t dim = 128;
 constexpr int64_t sub_batch = 512;      // samples per call (the engine's default sub-batch)
-bool g_mismatch = false;
 
 // ---------------------------------------------------------------------------------------------
 // Tables. A table is rows of random bytes with sane scale/bias fields (finite values).
@@ -272,11 +271,9 @@ void run_case(benchmark::State& state, const bench_case* c) {
         if (std::memcmp(want.data(), w.dst.data(), want.size() * 4) != 0) {
             size_t i = 0;
             while (std::memcmp(&want[i], &w.dst[i], 4) == 0) ++i;
-            g_mismatch = true;
-            state.SkipWithError(("MISMATCH with embbag_sum__ref at dst[" + std::to_string(i / size_t(a.dst_ld)) + "][" +
-                                 std::to_string(i % size_t(a.dst_ld)) + "] = " + std::to_string(w.dst[i]) +
-                                 ", reference " + std::to_string(want[i]))
-                                    .c_str());
+            mismatch(state, "with embbag_sum__ref at dst[" + std::to_string(i / size_t(a.dst_ld)) + "][" +
+                                std::to_string(i % size_t(a.dst_ld)) + "] = " + std::to_string(w.dst[i]) +
+                                ", reference " + std::to_string(want[i]));
             return;
         }
     }
@@ -317,56 +314,51 @@ void add(const std::string& variant, const bench_case& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    report_peaks();
-    benchmark::AddCustomContext("embbag", "dim 128, 512 samples per call, fresh ids every call; ns per row per core; "
-                                          "threads:2 = 2 threads each on its own sub-batches");
-    const auto v2 = read_tables(shapes_dir() + "/mlperf_v2_tables.txt");
-    const int64_t big = 40'000'000;
+    return run_benchmarks(argc, argv, "bench_embbag", [] {
+        benchmark::AddCustomContext("embbag", "dim 128, 512 samples per call, fresh ids every call; ns per row per core; "
+                                              "threads:2 = 2 threads each on its own sub-batches");
+        const auto v2 = read_tables(shapes_dir() + "/mlperf_v2_tables.txt");
+        const int64_t big = 40'000'000;
 
-    for (const kernels::variant* v : runnable_variants(kernels::family::embbag)) {
-        const auto* k = static_cast<const kernels::embbag_kernel*>(v->kernel);
-        // Cache-resident: ≈ 1 MB of rows of each type.
-        for (row_type type : {row_type::u4rw, row_type::i8rw, row_type::f32, row_type::f16}) {
-            const int64_t rows = int64_t((1 << 20) / kernels::row_bytes(type, dim));
-            for (int pool : {1, 100})
-                for (id_dist d : {id_dist::uniform, id_dist::zipf})
-                    add(v->name, {std::string(kernels::row_type_name(type)) + "/table:1MB/pool:" + std::to_string(pool) +
-                                      "/" + id_dist_name(d),
-                                  {{std::string("small_") + kernels::row_type_name(type), type, rows, rows, pool, -1}},
-                                  d, std::max<int64_t>(16, 2'000'000 / (sub_batch * pool)), k});
-        }
-        // 40 M rows of u4, huge pages then 4K pages; the v2 mix with each (4K: full mode only).
-        for (int huge : {1, 0}) {
-            const std::string pages = huge ? "40M_huge" : "40M_4k";
-            for (int pool : {1, 100})
-                for (id_dist d : {id_dist::uniform, id_dist::zipf})
-                    add(v->name, {"u4rw/table:" + pages + "/pool:" + std::to_string(pool) + "/" + id_dist_name(d),
-                                  {{pages, row_type::u4rw, big, big, pool, huge}},
-                                  d, std::max<int64_t>(16, 4'000'000 / (sub_batch * pool)), k});
-            if (!huge && !full_mode()) continue;
-            for (id_dist d : {id_dist::uniform, id_dist::zipf}) {
-                bench_case c{"u4rw/v2_mix/table:" + pages + "/" + id_dist_name(d), {}, d, 32, k};
-                for (const table_shape& t : v2) {
-                    // A 40 M-row table shares the one big allocation; the others are real size.
-                    if (t.rows >= big) c.tables.push_back({pages, row_type::u4rw, big, t.rows, t.pooling, huge});
-                    else c.tables.push_back({"v2_" + t.name, row_type::u4rw, t.rows, t.rows, t.pooling, -1});
+        for (const kernels::variant* v : runnable_variants(kernels::family::embbag)) {
+            const auto* k = static_cast<const kernels::embbag_kernel*>(v->kernel);
+            // Cache-resident: ≈ 1 MB of rows of each type.
+            for (row_type type : {row_type::u4rw, row_type::i8rw, row_type::f32, row_type::f16}) {
+                const int64_t rows = int64_t((1 << 20) / kernels::row_bytes(type, dim));
+                for (int pool : {1, 100})
+                    for (id_dist d : {id_dist::uniform, id_dist::zipf})
+                        add(v->name, {std::string(kernels::row_type_name(type)) + "/table:1MB/pool:" + std::to_string(pool) +
+                                          "/" + id_dist_name(d),
+                                      {{std::string("small_") + kernels::row_type_name(type), type, rows, rows, pool, -1}},
+                                      d, std::max<int64_t>(16, 2'000'000 / (sub_batch * pool)), k});
+            }
+            // 40 M rows of u4, huge pages then 4K pages; the v2 mix with each (4K: full mode only).
+            for (int huge : {1, 0}) {
+                const std::string pages = huge ? "40M_huge" : "40M_4k";
+                for (int pool : {1, 100})
+                    for (id_dist d : {id_dist::uniform, id_dist::zipf})
+                        add(v->name, {"u4rw/table:" + pages + "/pool:" + std::to_string(pool) + "/" + id_dist_name(d),
+                                      {{pages, row_type::u4rw, big, big, pool, huge}},
+                                      d, std::max<int64_t>(16, 4'000'000 / (sub_batch * pool)), k});
+                if (!huge && !full_mode()) continue;
+                for (id_dist d : {id_dist::uniform, id_dist::zipf}) {
+                    bench_case c{"u4rw/v2_mix/table:" + pages + "/" + id_dist_name(d), {}, d, 32, k};
+                    for (const table_shape& t : v2) {
+                        // A 40 M-row table shares the one big allocation; the others are real size.
+                        if (t.rows >= big) c.tables.push_back({pages, row_type::u4rw, big, t.rows, t.pooling, huge});
+                        else c.tables.push_back({"v2_" + t.name, row_type::u4rw, t.rows, t.rows, t.pooling, -1});
+                    }
+                    add(v->name, c);
                 }
+            }
+            // DLRM v1 as /tmp-style capped models have it: 26 one-hot u4 tables of 200,000 rows (354 MB),
+            // into the engine's interaction input (7 MB per sub-batch), with and without stream_dst.
+            for (int st : {0, 1}) {
+                bench_case c{std::string("u4rw/v1_onehot:26x200K/dst:") + (st ? "stream" : "plain") + "/uniform", {},
+                             id_dist::uniform, 32, k, true, st};
+                for (int t = 0; t < 26; ++t) c.tables.push_back({"v1_200K_" + std::to_string(t), row_type::u4rw, 200'000, 200'000, 1, -1});
                 add(v->name, c);
             }
         }
-        // DLRM v1 as /tmp-style capped models have it: 26 one-hot u4 tables of 200,000 rows (354 MB),
-        // into the engine's interaction input (7 MB per sub-batch), with and without stream_dst.
-        for (int st : {0, 1}) {
-            bench_case c{std::string("u4rw/v1_onehot:26x200K/dst:") + (st ? "stream" : "plain") + "/uniform", {},
-                         id_dist::uniform, 32, k, true, st};
-            for (int t = 0; t < 26; ++t) c.tables.push_back({"v1_200K_" + std::to_string(t), row_type::u4rw, 200'000, 200'000, 1, -1});
-            add(v->name, c);
-        }
-    }
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    if (g_mismatch) std::fprintf(stderr, "bench_embbag: a kernel's output did not match the reference (see ERROR lines)\n");
-    return g_mismatch ? 1 : 0;
+    });
 }

@@ -39,7 +39,6 @@ using kernels::family;
 
 namespace {
 
-bool g_mismatch = false;  // any check failed: main returns non-zero
 
 // One layer's inputs, deterministic from the shape. Built once per shape; benchmarks of one shape
 // are registered together, so only the current shape's data is kept.
@@ -195,11 +194,6 @@ std::shared_ptr<problem> shared_problem(const gemm_shape& s) {
     return get_problem(s.M, s.N, s.K);
 }
 
-void fail(benchmark::State& state, const std::string& what) {
-    g_mismatch = true;
-    state.SkipWithError(("MISMATCH with the reference: " + what).c_str());
-}
-
 void bench_ours(benchmark::State& state, gemm_type t, const kernels::variant* v, gemm_shape s) {
     const auto p = shared_problem(s);
     const auto pk = packed_for(v, t, *p);
@@ -223,7 +217,7 @@ void bench_ours(benchmark::State& state, gemm_type t, const kernels::variant* v,
     }
     one();
     const void* dst = t == gemm_type::u8s8 ? static_cast<const void*>(dst_u.data()) : dst_f.data();
-    if (auto e = check(*p, t, dst, my, 0); !e.empty()) return fail(state, e);
+    if (auto e = check(*p, t, dst, my, 0); !e.empty()) return mismatch(state, "with the reference: " + e);
     timed_loop(state, t, ops, one);
 }
 
@@ -266,7 +260,7 @@ void bench_onednn(benchmark::State& state, gemm_type t, gemm_shape s) {
     auto one = [&] { prim.run(src, dst); };
     one();
     const void* full = t == gemm_type::u8s8 ? static_cast<const void*>(dst_u.data()) : dst_f.data();
-    if (auto e = check(*p, t, full, my, 1); !e.empty()) return fail(state, e);
+    if (auto e = check(*p, t, full, my, 1); !e.empty()) return mismatch(state, "with the reference: " + e);
     timed_loop(state, t, ops, one);
 }
 
@@ -277,49 +271,44 @@ family fam_of(gemm_type t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    report_peaks();
-    benchmark::AddCustomContext("onednn", onednn_version());
-    benchmark::AddCustomContext("gemm_threads", "threads:2 = 2 threads, each calling on its own M/2 rows; rates per core");
+    return run_benchmarks(argc, argv, "bench_gemm", [] {
+        benchmark::AddCustomContext("onednn", onednn_version());
+        benchmark::AddCustomContext("gemm_threads", "threads:2 = 2 threads, each calling on its own M/2 rows; rates per core");
 
-    // Every layer of both models; a shape that occurs more than once is benchmarked once, named
-    // after all its layers.
-    std::vector<gemm_shape> layers = read_layers(shapes_dir() + "/mlperf_v1_layers.txt", "v1");
-    for (auto& s : read_layers(shapes_dir() + "/mlperf_v2_layers.txt", "v2")) layers.push_back(s);
-    std::vector<std::pair<gemm_shape, std::string>> shapes;
-    for (const auto& s : layers) {
-        bool found = false;
-        for (auto& [u, names] : shapes)
-            if (u.M == s.M && u.N == s.N && u.K == s.K) {
-                const std::string n = s.model + "." + s.layer;
-                if (names.find(s.model + "." + s.layer.substr(0, s.layer.size() - 1)) == std::string::npos)
-                    names += "," + n;
-                found = true;
-            }
-        if (!found) shapes.emplace_back(s, s.model + "." + s.layer);
-    }
+        // Every layer of both models; a shape that occurs more than once is benchmarked once, named
+        // after all its layers.
+        std::vector<gemm_shape> layers = read_layers(shapes_dir() + "/mlperf_v1_layers.txt", "v1");
+        for (auto& s : read_layers(shapes_dir() + "/mlperf_v2_layers.txt", "v2")) layers.push_back(s);
+        std::vector<std::pair<gemm_shape, std::string>> shapes;
+        for (const auto& s : layers) {
+            bool found = false;
+            for (auto& [u, names] : shapes)
+                if (u.M == s.M && u.N == s.N && u.K == s.K) {
+                    const std::string n = s.model + "." + s.layer;
+                    if (names.find(s.model + "." + s.layer.substr(0, s.layer.size() - 1)) == std::string::npos)
+                        names += "," + n;
+                    found = true;
+                }
+            if (!found) shapes.emplace_back(s, s.model + "." + s.layer);
+        }
 
-    std::map<gemm_type, std::vector<const kernels::variant*>> variants;
-    for (gemm_type t : {gemm_type::f32, gemm_type::bf16, gemm_type::u8s8}) variants[t] = runnable_variants(fam_of(t));
-    for (const auto& [s, names] : shapes) {
-        const std::string shape = names + "/M" + std::to_string(s.M) + "_N" + std::to_string(s.N) + "_K" + std::to_string(s.K);
-        for (gemm_type t : {gemm_type::f32, gemm_type::bf16, gemm_type::u8s8}) {
-            for (int threads : thread_counts()) {
-                const std::string tail = "/" + shape;
-                for (const kernels::variant* v : variants[t]) {
-                    auto* b = benchmark::RegisterBenchmark((std::string("gemm_") + type_name(t) + "/" + v->name + tail).c_str(),
-                                                           bench_ours, t, v, s);
+        std::map<gemm_type, std::vector<const kernels::variant*>> variants;
+        for (gemm_type t : {gemm_type::f32, gemm_type::bf16, gemm_type::u8s8}) variants[t] = runnable_variants(fam_of(t));
+        for (const auto& [s, names] : shapes) {
+            const std::string shape = names + "/M" + std::to_string(s.M) + "_N" + std::to_string(s.N) + "_K" + std::to_string(s.K);
+            for (gemm_type t : {gemm_type::f32, gemm_type::bf16, gemm_type::u8s8}) {
+                for (int threads : thread_counts()) {
+                    const std::string tail = "/" + shape;
+                    for (const kernels::variant* v : variants[t]) {
+                        auto* b = benchmark::RegisterBenchmark((std::string("gemm_") + type_name(t) + "/" + v->name + tail).c_str(),
+                                                               bench_ours, t, v, s);
+                        b->Unit(benchmark::kMicrosecond)->Threads(threads);
+                    }
+                    auto* b = benchmark::RegisterBenchmark((std::string("peer/onednn_") + type_name(t) + tail).c_str(),
+                                                           bench_onednn, t, s);
                     b->Unit(benchmark::kMicrosecond)->Threads(threads);
                 }
-                auto* b = benchmark::RegisterBenchmark((std::string("peer/onednn_") + type_name(t) + tail).c_str(),
-                                                       bench_onednn, t, s);
-                b->Unit(benchmark::kMicrosecond)->Threads(threads);
             }
         }
-    }
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    if (g_mismatch) std::fprintf(stderr, "bench_gemm: a kernel's output did not match the reference (see ERROR lines)\n");
-    return g_mismatch ? 1 : 0;
+    });
 }

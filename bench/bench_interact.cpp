@@ -26,7 +26,6 @@ namespace {
 
 constexpr int64_t F = 27, D = 128, sub_batch = 512;
 constexpr int64_t out_w = D + F * (F - 1) / 2;  // 479
-bool g_mismatch = false;
 
 void run(benchmark::State& state, const kernels::interact_dot_kernel* k, bool stream) {
     const int64_t batches = stream ? 10 : 1;
@@ -43,8 +42,7 @@ void run(benchmark::State& state, const kernels::interact_dot_kernel* k, bool st
     kernels::interact_dot_f32__ref.run(r);
     k->run(args(0));
     if (std::memcmp(want.data(), dst.data(), dst.size() * 4) != 0) {
-        g_mismatch = true;
-        state.SkipWithError("MISMATCH with interact_dot_f32__ref");
+        mismatch(state, "with interact_dot_f32__ref");
         return;
     }
     const double flop = double(sub_batch) * double(F * (F - 1) / 2) * double(D) * 2;
@@ -64,21 +62,16 @@ void run(benchmark::State& state, const kernels::interact_dot_kernel* k, bool st
 }  // namespace
 
 int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    report_peaks();
-    benchmark::AddCustomContext("interact", "F=27 D=128, 512 samples per call; rates per core; "
-                                            "threads:2 = 2 threads each on its own sub-batches");
-    for (const kernels::variant* v : runnable_variants(kernels::family::interact_dot)) {
-        const auto* k = static_cast<const kernels::interact_dot_kernel*>(v->kernel);
-        for (bool stream : {false, true})
-            for (int threads : thread_counts()) {
-                const std::string name = std::string("interact_dot/") + v->name + "/F27_D128/" + (stream ? "stream" : "hot");
-                benchmark::RegisterBenchmark(name.c_str(), run, k, stream)->Threads(threads)->Unit(benchmark::kMicrosecond);
-            }
-    }
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    if (g_mismatch) std::fprintf(stderr, "bench_interact: a kernel's output did not match the reference\n");
-    return g_mismatch ? 1 : 0;
+    return run_benchmarks(argc, argv, "bench_interact", [] {
+        benchmark::AddCustomContext("interact", "F=27 D=128, 512 samples per call; rates per core; "
+                                                "threads:2 = 2 threads each on its own sub-batches");
+        for (const kernels::variant* v : runnable_variants(kernels::family::interact_dot)) {
+            const auto* k = static_cast<const kernels::interact_dot_kernel*>(v->kernel);
+            for (bool stream : {false, true})
+                for (int threads : thread_counts()) {
+                    const std::string name = std::string("interact_dot/") + v->name + "/F27_D128/" + (stream ? "stream" : "hot");
+                    benchmark::RegisterBenchmark(name.c_str(), run, k, stream)->Threads(threads)->Unit(benchmark::kMicrosecond);
+                }
+        }
+    });
 }

@@ -2,12 +2,35 @@
 
 #include <time.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
+#include "bench/peaks.h"
+
 namespace dlrm::bench {
+
+namespace {
+std::atomic<bool> g_mismatch{false};  // benchmark threads may report at once
+}  // namespace
+
+void mismatch(benchmark::State& state, const std::string& what) {
+    g_mismatch = true;
+    state.SkipWithError(("MISMATCH " + what).c_str());
+}
+
+int run_benchmarks(int argc, char** argv, const char* binary, const std::function<void()>& register_all) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    report_peaks();
+    register_all();
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    if (g_mismatch) std::fprintf(stderr, "%s: a kernel's output did not match the reference (see ERROR lines)\n", binary);
+    return g_mismatch ? 1 : 0;
+}
 
 double cpu_seconds(bool whole_process) {
     timespec ts;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,16 @@ inline const std::vector<int>& thread_counts() {
 // Registry variants of one family that this CPU can run, in registry order. The scalar reference
 // (isa::ref) is the oracle every variant is checked against; it is timed only in full mode.
 std::vector<const kernels::variant*> runnable_variants(kernels::family fam);
+
+// Every binary checks each kernel against the reference before timing it (FBGEMM's habit). A
+// failed check ends that benchmark with "ERROR OCCURRED: 'MISMATCH <what>'" and makes the binary
+// exit 1 (run_benchmarks); the other benchmarks still run.
+void mismatch(benchmark::State& state, const std::string& what);
+
+// main() of a kernel benchmark binary: Google Benchmark's flags, the machine's ceilings into the
+// report's context (report_peaks), then `register_all` (the binary's own context lines and
+// benchmarks), the run, and the exit code: 1 after a mismatch or on unrecognized arguments.
+int run_benchmarks(int argc, char** argv, const char* binary, const std::function<void()>& register_all);
 
 // A line of bench/shapes/*_layers.txt.
 struct gemm_shape {
