@@ -130,34 +130,36 @@ def embbag(doc, targets, keep):
             targets.append((f"u4 bag 40M rows (4K pages) pool {pool}: ≥ 85 % of gather ceiling ({variant})", pct(frac), frac >= 0.85))
 
 
-def interact(doc, keep):
-    print("### Dot interaction, F = 27, D = 128: fraction of the FMA peak per core\n")
-    print("| variant | input | threads | ns/sample | GFLOP/s per core | frac_fma_peak |")
-    print("|---|---|---|---|---|---|")
+def variant_table(doc, keep, title, head, keys, values):
+    """One Markdown row per benchmark of a kept variant (name part 1): keys(parts, threads) gives the
+    leading cells, values(b) the measured ones; a benchmark that errored shows its message instead."""
+    print(f"### {title}\n")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
     for b in doc["benchmarks"]:
         name, th = strip_threads(b["name"]), threads_of(b["name"])
         parts = name.split("/")
+        k = keys(parts, th)
         if b.get("error_occurred"):
-            print(f"| {parts[1]} | {parts[3]} | {th} | error: {b.get('error_message', '')} |||")
+            print(f"| {' | '.join(k)} | error: {b.get('error_message', '')} " + "|" * (len(head) - len(k)))
             continue
         if keep.search(parts[1]):
-            print(f"| {parts[1]} | {parts[3]} | {th} | {b['ns_per_sample']:.0f} | {b['FLOP/s'] / 1e9:.1f} | {pct(b['frac_fma_peak'])} |")
+            print("| " + " | ".join(k + values(b)) + " |")
     print()
+
+
+def interact(doc, keep):
+    variant_table(doc, keep, "Dot interaction, F = 27, D = 128: fraction of the FMA peak per core",
+                  ["variant", "input", "threads", "ns/sample", "GFLOP/s per core", "frac_fma_peak"],
+                  lambda parts, th: [parts[1], parts[3], str(th)],
+                  lambda b: [f"{b['ns_per_sample']:.0f}", f"{b['FLOP/s'] / 1e9:.1f}", pct(b['frac_fma_peak'])])
 
 
 def convert(doc, keep):
-    print("### Activation quantization (quantize_u8, one row per call): fraction of the copy ceiling per core\n")
-    print("| variant | width | input | threads | ns/row | G values/s per core | frac_copy_ceiling |")
-    print("|---|---|---|---|---|---|---|")
-    for b in doc["benchmarks"]:
-        name, th = strip_threads(b["name"]), threads_of(b["name"])
-        parts = name.split("/")
-        if b.get("error_occurred"):
-            print(f"| {parts[1]} | {parts[2]} | {parts[3]} | {th} | error: {b.get('error_message', '')} |||")
-            continue
-        if keep.search(parts[1]):
-            print(f"| {parts[1]} | {parts[2][1:]} | {parts[3]} | {th} | {b['ns_per_row']:.0f} | {b['values/s'] / 1e9:.2f} | {pct(b['frac_copy_ceiling'])} |")
-    print()
+    variant_table(doc, keep, "Activation quantization (quantize_u8, one row per call): fraction of the copy ceiling per core",
+                  ["variant", "width", "input", "threads", "ns/row", "G values/s per core", "frac_copy_ceiling"],
+                  lambda parts, th: [parts[1], parts[2][1:], parts[3], str(th)],
+                  lambda b: [f"{b['ns_per_row']:.0f}", f"{b['values/s'] / 1e9:.2f}", pct(b['frac_copy_ceiling'])])
 
 
 def main():
