@@ -5,12 +5,12 @@
 // Columns are pooled in blocks of at most 128 (8 zmm accumulators that stay in registers for the
 // whole bag); dim 128, the MLPerf case, is one block and has its own instantiation. Wider rows walk
 // the bag once per block. The summation order per element is the bag order, as in the reference, so
-// only the decode differs. Fixed one-id bags (DLRM v1, one-hot Criteo) have their own loop with no
-// accumulator: cache-resident, 6.9 → 6.3–6.6 ns per u4 row, 8.4 → 7.0 i8, 12.5 → 11.0 f32
-// (bench_embbag, table:1MB/pool:1). With stream_dst that loop writes dst with non-temporal stores
-// (bench_embbag v1_onehot and bench/README); multi-hot bags, where dst is a small part of the
-// traffic, gained nothing from them on DLRM v2 and keep plain stores. Internal linkage throughout
-// (unnamed namespace): each including file is built with its own ISA flags.
+// only the decode differs. Fixed one-id bags (DLRM v1, one-hot Criteo) have an instantiation of
+// their own whose bag loop is known to run once: cache-resident, 6.9 → 6.3–6.6 ns per u4 row,
+// 8.4 → 7.0 i8, 12.5 → 11.0 f32 (bench_embbag, table:1MB/pool:1). With stream_dst it writes dst
+// with non-temporal stores (bench_embbag v1_onehot and bench/README); multi-hot bags, where dst is
+// a small part of the traffic, gained nothing from them on DLRM v2 and keep plain stores. Internal
+// linkage throughout (unnamed namespace): each including file is built with its own ISA flags.
 #pragma once
 #include <immintrin.h>
 
@@ -48,8 +48,13 @@ struct block {
 // known at compile time (0: a.dim). With DIMC the row stride and every column offset are immediates:
 // at dim 128 that alone takes a u4 row from 5.0 to 3.3 ns (cache-resident, pooling 100).
 // Dec<T> is the decoder of row type T (embbag_rows.h), chosen by the including file.
-template <row_type T, int NC, bool FULL, int DIMC>
-void pool_block(const block& blk) {
+// ONEHOT: fixed bags of one id (DLRM v1, MLPerf's one-hot Criteo), the bag loop known to run once;
+// the sum 0 + v stays (so a −0.0 becomes +0.0 exactly as in the reference), and with stream_dst the
+// outputs go out non-temporally when the row's output is 64-byte aligned (it is in the engine: dst_ld
+// and dim are multiples of 16 floats there): no read for ownership of lines that are fully
+// overwritten, and no eviction of the tables' rows from L2.
+template <row_type T, int NC, bool FULL, int DIMC, bool ONEHOT>
+void pool_bags(const block& blk) {
     using D = Dec<T>;
     const embbag_args& a = *blk.a;
     const embbag_table_args& tab = *blk.tab;
@@ -57,35 +62,12 @@ void pool_block(const block& blk) {
     const size_t stride = row_bytes(T, dim);
     const int tail_n = blk.ncols - 16 * (NC - 1);
     const __mmask16 tail_mask = FULL ? __mmask16(0xFFFF) : __mmask16((1u << tail_n) - 1);
-    const int64_t ids_end = tab.offsets ? tab.offsets[a.batch] : a.batch * int64_t(tab.bag_size);
-    if (!tab.offsets && tab.bag_size == 1) {
-        // One-hot bags (DLRM v1, MLPerf's one-hot Criteo): each output is its row's value. The sum
-        // 0 + v is kept (one add of +0), so a −0.0 becomes +0.0 exactly as in the reference.
-        const __m512 zero = _mm512_setzero_ps();
-        for (int64_t b = 0; b < a.batch; ++b) {
-            if (blk.prefetch && b + prefetch_distance < ids_end)
-                prefetch_row(tab.rows + size_t(tab.ids[b + prefetch_distance]) * stride, stride);
-            const uint8_t* row = tab.rows + size_t(tab.ids[b]) * stride;
-            const auto k = D::prepare(row, dim);
-            float* out = a.dst + b * a.dst_ld + blk.t * dim + (DIMC ? 0 : blk.col0);
-            // Non-temporal when asked and the row's output is 64-byte aligned (it is in the engine:
-            // dst_ld and dim are multiples of 16 floats there): no read for ownership of lines that
-            // are fully overwritten, and no eviction of the tables' rows from L2.
-            const bool nt = a.stream_dst && (reinterpret_cast<uintptr_t>(out) & 63) == 0;
-            for (int c = 0; c < NC; ++c) {
-                const int64_t col = (DIMC ? 0 : blk.col0) + 16 * c;
-                const __m512 v = (c < NC - 1 || FULL) ? D::full(row, col, k) : D::tail(row, col, tail_n, k);
-                const __m512 r = D::to_order(_mm512_add_ps(zero, v));
-                if (c == NC - 1 && !FULL) _mm512_mask_storeu_ps(out + 16 * c, tail_mask, r);
-                else if (nt) _mm512_stream_ps(out + 16 * c, r);
-                else _mm512_storeu_ps(out + 16 * c, r);
-            }
-        }
-        return;
-    }
+    const int64_t ids_end = ONEHOT        ? a.batch
+                            : tab.offsets ? tab.offsets[a.batch]
+                                          : a.batch * int64_t(tab.bag_size);
     for (int64_t b = 0; b < a.batch; ++b) {
-        const int64_t begin = tab.offsets ? tab.offsets[b] : b * int64_t(tab.bag_size);
-        const int64_t end = tab.offsets ? tab.offsets[b + 1] : begin + tab.bag_size;
+        const int64_t begin = ONEHOT ? b : tab.offsets ? tab.offsets[b] : b * int64_t(tab.bag_size);
+        const int64_t end = ONEHOT ? b + 1 : tab.offsets ? tab.offsets[b + 1] : begin + tab.bag_size;
         __m512 acc[NC];
         for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
         for (int64_t j = begin; j < end; ++j) {
@@ -100,9 +82,20 @@ void pool_block(const block& blk) {
             }
         }
         float* out = a.dst + b * a.dst_ld + blk.t * dim + (DIMC ? 0 : blk.col0);
-        for (int c = 0; c < NC - 1; ++c) _mm512_storeu_ps(out + 16 * c, D::to_order(acc[c]));
-        _mm512_mask_storeu_ps(out + 16 * (NC - 1), tail_mask, D::to_order(acc[NC - 1]));
+        const bool nt = ONEHOT && a.stream_dst && (reinterpret_cast<uintptr_t>(out) & 63) == 0;
+        for (int c = 0; c < NC; ++c) {
+            const __m512 r = D::to_order(acc[c]);
+            if (c == NC - 1 && !FULL) _mm512_mask_storeu_ps(out + 16 * c, tail_mask, r);
+            else if (nt) _mm512_stream_ps(out + 16 * c, r);
+            else _mm512_storeu_ps(out + 16 * c, r);
+        }
     }
+}
+
+template <row_type T, int NC, bool FULL, int DIMC>
+void pool_block(const block& blk) {
+    if (!blk.tab->offsets && blk.tab->bag_size == 1) return pool_bags<T, NC, FULL, DIMC, true>(blk);
+    pool_bags<T, NC, FULL, DIMC, false>(blk);
 }
 
 using block_fn = void (*)(const block&);
