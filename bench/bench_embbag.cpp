@@ -32,6 +32,7 @@
 
 #include "bench/bench_util.h"
 #include "bench/peaks.h"
+#include "engine/aligned_buffer.h"
 #include "kernels/dispatch.h"
 #include "kernels/ref/ref_kernels.h"
 
@@ -190,8 +191,8 @@ struct bench_case {
     id_dist dist;
     int64_t calls_per_stream;  // calls before a thread's id stream wraps around
     const kernels::embbag_kernel* kernel;
-    // The engine's interaction input as dst (64-byte aligned, one dim-wide x_0 slot before the
-    // pooled vectors, dst_ld = (tables + 1)·dim) rather than the pooled vectors alone.
+    // The engine's interaction input as dst (one dim-wide x_0 slot before the pooled vectors,
+    // dst_ld = (tables + 1)·dim) rather than the pooled vectors alone. Every dst is 64-byte aligned.
     bool engine_dst = false;
     int stream = -1;  // stream_dst: -1 as the engine sets it (kernels::embbag_dst_streams), 0 off, 1 on
 };
@@ -201,8 +202,8 @@ struct worker {
     std::vector<const table_mem*> mem;
     std::vector<std::vector<int32_t>> ids;  // per table: calls_per_stream · sub_batch · pooling
     std::vector<kernels::embbag_table_args> targs;
-    std::vector<float> dst;
-    int64_t out = 0, ld = 0;  // the pooled vectors start at dst[out], rows ld floats apart
+    aligned_buffer<float> dst;  // 64-byte aligned
+    int64_t out = 0, ld = 0;    // the pooled vectors start at dst[out], rows ld floats apart
     int stream = -1;
     int64_t calls = 0, next = 0;
     int64_t ids_per_call = 0;
@@ -222,11 +223,8 @@ struct worker {
         calls = c.calls_per_stream;
         stream = c.stream;
         ld = dim * int64_t(c.tables.size() + (c.engine_dst ? 1 : 0));
-        dst.assign(size_t(sub_batch * ld + 16), 0.0f);
-        if (c.engine_dst) {  // the first 64-byte boundary, then the x_0 slot
-            const auto addr = reinterpret_cast<uintptr_t>(dst.data());
-            out = int64_t(((addr + 63) / 64 * 64 - addr) / sizeof(float)) + dim;
-        }
+        dst.resize(size_t(sub_batch * ld));
+        out = c.engine_dst ? dim : 0;  // after the x_0 slot
     }
     // The arguments of call number i of the stream.
     kernels::embbag_args args(int64_t i) {
@@ -266,7 +264,7 @@ void run_case(benchmark::State& state, const bench_case* c) {
         kernels::embbag_args r = a;
         r.dst = want.data() + w.out;
         kernels::embbag_sum__ref.run(r);
-        std::fill(w.dst.begin(), w.dst.end(), -1.0f);
+        std::fill(w.dst.data(), w.dst.data() + w.dst.size(), -1.0f);
         c->kernel->run(a);
         if (std::memcmp(want.data(), w.dst.data(), want.size() * 4) != 0) {
             size_t i = 0;
