@@ -65,6 +65,11 @@ void pool_bags(const block& blk) {
     const int64_t ids_end = ONEHOT        ? a.batch
                             : tab.offsets ? tab.offsets[a.batch]
                                           : a.batch * int64_t(tab.bag_size);
+    // The first prefetch_distance rows: the loop below fetches each row prefetch_distance ids ahead,
+    // so without this these would all be demand misses, one after another.
+    if (blk.prefetch)
+        for (int64_t j = 0; j < prefetch_distance && j < ids_end; ++j)
+            prefetch_row(tab.rows + size_t(tab.ids[j]) * stride, stride);
     for (int64_t b = 0; b < a.batch; ++b) {
         const int64_t begin = ONEHOT ? b : tab.offsets ? tab.offsets[b] : b * int64_t(tab.bag_size);
         const int64_t end = ONEHOT ? b + 1 : tab.offsets ? tab.offsets[b + 1] : begin + tab.bag_size;
