@@ -186,9 +186,8 @@ std::vector<std::array<int64_t, 3>> gemm_shapes() {
     shapes.push_back({5, 512, 13});
     shapes.push_back({5, 1024, 479});
     shapes.push_back({3, 512, 3456});
-    // Full 13- and 14-row tiles with K long enough that the u8s8 kernel's pipelined epilogue (the
-    // previous tile's rows, run inside the K loop) ends inside the loop (K = 300) or part-way (K = 97),
-    // and a last panel of one vector after panels of two.
+    // Full 13- and 14-row tiles (the balanced row tiles of M = 41 and 27) with a long K loop, K not a
+    // multiple of 4, and a last panel of one vector after panels of two.
     shapes.push_back({41, 70, 300});
     shapes.push_back({27, 64, 97});
     // Rows longer than the u8s8 kernel's staging buffer (4096): read in place, with a K tail.

@@ -30,6 +30,7 @@
 #endif
 
 #include "kernels/api.h"
+#include "kernels/embbag_prefetch.h"
 #include "kernels/ref/scalar_convert.h"
 
 namespace dlrm::kernels::xs {
@@ -567,21 +568,14 @@ struct embbag_xs {
         const int64_t tail_n = ncols - W * (NV - 1);
         const bool prefetch = col0 == 0;  // only the first block of a row prefetches it
         const int64_t ids_end = tab.offsets ? tab.offsets[a.batch] : a.batch * int64_t(tab.bag_size);
-        auto prefetch_row = [&](int64_t j) {
-            const uint8_t* ahead = tab.rows + size_t(tab.ids[j]) * stride;
-            for (size_t off = 0; off < stride; off += 64) __builtin_prefetch(ahead + off);
-            __builtin_prefetch(ahead + stride - 1);
-        };
-        // The first prefetch_distance rows, which the look-ahead in the loop never reaches.
-        if (prefetch)
-            for (int64_t j = 0; j < prefetch_distance && j < ids_end; ++j) prefetch_row(j);
+        if (prefetch) prefetch_first_ids(tab, stride, ids_end, prefetch_distance);
         for (int64_t b = 0; b < a.batch; ++b) {
             const int64_t begin = tab.offsets ? tab.offsets[b] : b * int64_t(tab.bag_size);
             const int64_t end = tab.offsets ? tab.offsets[b + 1] : begin + tab.bag_size;
             f32 acc[NV];
             for (int v = 0; v < NV; ++v) acc[v] = f32(0.0f);
             for (int64_t j = begin; j < end; ++j) {
-                if (prefetch && j + prefetch_distance < ids_end) prefetch_row(j + prefetch_distance);
+                if (prefetch && j + prefetch_distance < ids_end) prefetch_id(tab, stride, j + prefetch_distance);
                 const uint8_t* row = tab.rows + size_t(tab.ids[j]) * stride;
                 const row_consts k = prepare<T>(row, a.dim);
 #pragma GCC unroll 8

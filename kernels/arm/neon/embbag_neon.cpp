@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "kernels/arm/neon/neon_blocking.h"
+#include "kernels/embbag_prefetch.h"
 #include "kernels/arm/neon/neon_kernels.h"
 
 namespace dlrm::kernels::neon {
@@ -132,14 +133,7 @@ void pool_block(const block& blk) {
     const size_t stride = row_bytes(T, a.dim);
     const int tail_n = blk.ncols - 16 * (NCH - 1);
     const int64_t ids_end = tab.offsets ? tab.offsets[a.batch] : a.batch * int64_t(tab.bag_size);
-    auto prefetch_row = [&](int64_t j) {
-        const uint8_t* ahead = tab.rows + size_t(tab.ids[j]) * stride;
-        for (size_t off = 0; off < stride; off += 64) __builtin_prefetch(ahead + off);
-        __builtin_prefetch(ahead + stride - 1);
-    };
-    // The first prefetch_distance rows, which the look-ahead in the loop never reaches.
-    if (blk.prefetch)
-        for (int64_t j = 0; j < prefetch_distance && j < ids_end; ++j) prefetch_row(j);
+    if (blk.prefetch) prefetch_first_ids(tab, stride, ids_end, prefetch_distance);
     for (int64_t b = 0; b < a.batch; ++b) {
         const int64_t begin = tab.offsets ? tab.offsets[b] : b * int64_t(tab.bag_size);
         const int64_t end = tab.offsets ? tab.offsets[b + 1] : begin + tab.bag_size;
@@ -147,7 +141,7 @@ void pool_block(const block& blk) {
         for (int c = 0; c < NCH; ++c)
             for (int v = 0; v < 4; ++v) acc[c][v] = vdupq_n_f32(0.0f);
         for (int64_t j = begin; j < end; ++j) {
-            if (blk.prefetch && j + prefetch_distance < ids_end) prefetch_row(j + prefetch_distance);
+            if (blk.prefetch && j + prefetch_distance < ids_end) prefetch_id(tab, stride, j + prefetch_distance);
             const uint8_t* row = tab.rows + size_t(tab.ids[j]) * stride;
             const auto k = D::prepare(row, a.dim);
             for (int c = 0; c < NCH; ++c) {

@@ -16,6 +16,7 @@
 
 #include <array>
 
+#include "kernels/embbag_prefetch.h"
 #include "kernels/x86/avx512/embbag_rows.h"
 
 namespace dlrm::kernels::avx512 {
@@ -27,13 +28,6 @@ namespace {
 // matched 64.
 constexpr int64_t prefetch_distance = 32;
 constexpr int block_cols = 128;
-
-// Every cache line of the row: its first byte, each 64 bytes on, and its last byte (a 68-byte u4
-// row at an arbitrary offset spans two lines).
-inline void prefetch_row(const uint8_t* p, size_t bytes) {
-    for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(p + bytes - 1), _MM_HINT_T0);
-}
 
 struct block {
     const embbag_args* a;
@@ -65,19 +59,14 @@ void pool_bags(const block& blk) {
     const int64_t ids_end = ONEHOT        ? a.batch
                             : tab.offsets ? tab.offsets[a.batch]
                                           : a.batch * int64_t(tab.bag_size);
-    // The first prefetch_distance rows: the loop below fetches each row prefetch_distance ids ahead,
-    // so without this these would all be demand misses, one after another.
-    if (blk.prefetch)
-        for (int64_t j = 0; j < prefetch_distance && j < ids_end; ++j)
-            prefetch_row(tab.rows + size_t(tab.ids[j]) * stride, stride);
+    if (blk.prefetch) prefetch_first_ids(tab, stride, ids_end, prefetch_distance);
     for (int64_t b = 0; b < a.batch; ++b) {
         const int64_t begin = ONEHOT ? b : tab.offsets ? tab.offsets[b] : b * int64_t(tab.bag_size);
         const int64_t end = ONEHOT ? b + 1 : tab.offsets ? tab.offsets[b + 1] : begin + tab.bag_size;
         __m512 acc[NC];
         for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
         for (int64_t j = begin; j < end; ++j) {
-            if (blk.prefetch && j + prefetch_distance < ids_end)
-                prefetch_row(tab.rows + size_t(tab.ids[j + prefetch_distance]) * stride, stride);
+            if (blk.prefetch && j + prefetch_distance < ids_end) prefetch_id(tab, stride, j + prefetch_distance);
             const uint8_t* row = tab.rows + size_t(tab.ids[j]) * stride;
             const auto k = D::prepare(row, dim);
             for (int c = 0; c < NC; ++c) {
